@@ -1,0 +1,20 @@
+"""Errors that a user can cause and fix.
+
+The CLI prints these as one line without a traceback; anything else is a bug.
+"""
+
+
+class W2VError(Exception):
+    """Base class for mistakes in the input or the options, not in w2v."""
+
+
+class CorpusError(W2VError):
+    """The corpus cannot be read or holds nothing to train on."""
+
+
+class VocabularyError(W2VError):
+    """The vocabulary is empty or unusable with the chosen settings."""
+
+
+class ModelFormatError(W2VError):
+    """A model or vector file is malformed, truncated or of an unknown version."""
