@@ -1,0 +1,145 @@
+"""The compiled hot loop: SGD with negative sampling over a batch of sentences.
+
+The same equations as the NumPy reference (w2v/sgns.py, docs/derivation.md),
+written as scalar loops that numba compiles to machine code: float32 vectors,
+no Python objects, no allocation, the GIL released so that several threads can
+train at once on shared matrices (Hogwild, Recht et al. 2011).
+
+A batch is a flat array of word ids with the end offset of each sentence.
+The draws (subsampling, window, negatives) come from w2v/sampling.py in a fixed
+order that w2v/reference.py repeats, so both can be compared update for update.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .sampling import draw_alias, random_below, random_unit
+
+# Scores are clamped so exp() stays finite in float32; at |s| = 30 the
+# logistic is 1 or 0 to float32 precision, so the gradient is unchanged.
+MAX_SCORE = np.float32(30.0)
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _negative_sampling_step(v, W_out, positive, negative, accept, alias, state, eta, dv):
+    """Score ``v`` against the positive word and ``negative`` noise words,
+    update their output rows (eq. 13 of docs/derivation.md), and leave dL/dv
+    (eq. 12) in ``dv`` for the caller to apply. Returns the loss before the
+    step (eq. 8)."""
+    dim = v.shape[0]
+    dv[:] = 0.0
+    loss = 0.0
+    for k in range(negative + 1):
+        if k == 0:
+            target, label = positive, np.float32(1.0)
+        else:
+            target = draw_alias(state, accept, alias)
+            if target == positive:
+                continue  # as word2vec: a positive drawn as noise is skipped
+            label = np.float32(0.0)
+        u = W_out[target]
+        s = np.float32(0.0)
+        for i in range(dim):
+            s += u[i] * v[i]
+        s = min(max(s, -MAX_SCORE), MAX_SCORE)
+        e = math.exp(-s)
+        g = np.float32(1.0 / (1.0 + e)) - label  # g_j = sigma(s_j) - y_j  (eq. 10)
+        loss += math.log1p(e) + (1.0 - label) * s  # l(s_j, y_j), eq. 9
+        for i in range(dim):
+            dv[i] += g * u[i]  # dL/dv accumulates u_j before its update (eq. 12)
+            u[i] -= eta * g * v[i]  # u_j <- u_j - eta g_j v  (eqs. 11, 13)
+    return loss
+
+
+@njit(nogil=True, cache=True)
+def _subsample(ids, start, end, keep_prob, state, kept):
+    """Copy the words of ids[start:end] that survive subsampling into ``kept``."""
+    m = 0
+    for i in range(start, end):
+        word = ids[i]
+        if keep_prob[word] < 1.0 and random_unit(state) >= keep_prob[word]:
+            continue
+        kept[m] = word
+        m += 1
+    return m
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                   window, negative, eta_start, eta_end, state, kept, dv):
+    """Skip-gram over one batch: every (centre, context) pair in a dynamic window.
+
+    Parameters
+    ----------
+    W_in, W_out : float32 (V, d), updated in place.
+    ids : int32 (n,), the batch's word ids; sentence_ends : int64, end offsets.
+    keep_prob : float32 (V,), subsampling; accept, alias : the noise alias table.
+    eta_start, eta_end : learning rate at the batch's first and last word.
+    state : uint64 (1,) generator state; kept : int32 scratch as long as the
+    longest sentence; dv : float32 (d,) scratch.
+
+    Returns ``(loss_sum, pairs)``: the summed loss (eq. 8) and pair count.
+    """
+    n_words = ids.shape[0]
+    loss = 0.0
+    pairs = 0
+    start = 0
+    for end in sentence_ends:
+        eta = np.float32(eta_start + (eta_end - eta_start) * start / max(n_words, 1))
+        m = _subsample(ids, start, end, keep_prob, state, kept)
+        start = end
+        for i in range(m):
+            b = 1 + random_below(state, window)  # dynamic window, 1..window (eq. 24)
+            v = W_in[kept[i]]
+            for j in range(max(0, i - b), min(m, i + b + 1)):
+                if j == i:
+                    continue
+                loss += _negative_sampling_step(v, W_out, kept[j], negative,
+                                                accept, alias, state, eta, dv)
+                for x in range(v.shape[0]):
+                    v[x] -= eta * dv[x]  # v <- v - eta dL/dv  (eq. 14)
+                pairs += 1
+    return loss, pairs
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+               window, negative, eta_start, eta_end, state, kept, dv, h):
+    """CBOW over one batch: predict each centre word from the mean of its
+    context (eq. 15). Same parameters as ``train_skipgram`` plus ``h``, a
+    float32 (d,) scratch for the context mean. Returns ``(loss_sum, pairs)``
+    with one "pair" per centre word that has context."""
+    n_words = ids.shape[0]
+    dim = W_in.shape[1]
+    loss = 0.0
+    pairs = 0
+    start = 0
+    for end in sentence_ends:
+        eta = np.float32(eta_start + (eta_end - eta_start) * start / max(n_words, 1))
+        m = _subsample(ids, start, end, keep_prob, state, kept)
+        start = end
+        for i in range(m):
+            b = 1 + random_below(state, window)
+            lo, hi = max(0, i - b), min(m, i + b + 1)
+            count = hi - lo - 1
+            if count == 0:
+                continue
+            h[:] = 0.0
+            for j in range(lo, hi):
+                if j != i:
+                    row = W_in[kept[j]]
+                    for x in range(dim):
+                        h[x] += row[x]
+            for x in range(dim):
+                h[x] /= count  # h = mean of the context vectors (eq. 15)
+            loss += _negative_sampling_step(h, W_out, kept[i], negative,
+                                            accept, alias, state, eta, dv)
+            for j in range(lo, hi):
+                if j != i:
+                    row = W_in[kept[j]]
+                    for x in range(dim):
+                        row[x] -= eta * dv[x]  # word2vec's convention (eq. 21)
+            pairs += 1
+    return loss, pairs

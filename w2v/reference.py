@@ -1,0 +1,75 @@
+"""The readable reference trainer: the batch loops of kernels.py in plain
+Python, each update done by the NumPy functions of sgns.py.
+
+It is hundreds of times slower than the kernel and exists to check it: from
+the same matrices, batch and generator state, both must end with the same
+matrices (up to float32 rounding), because they make the same draws in the
+same order: subsampling for each word of a sentence, then for each centre
+word its window, then for each target its negatives.
+"""
+
+import numpy as np
+
+from . import sgns
+from .sampling import draw_alias, random_below, random_unit
+
+
+def _subsample(sentence, keep_prob, state):
+    return [w for w in sentence
+            if not (keep_prob[w] < 1.0 and random_unit(state) >= keep_prob[w])]
+
+
+def _targets(positive, negative, accept, alias, state):
+    """The positive word then the negatives, skipping noise equal to the positive."""
+    noise = [draw_alias(state, accept, alias) for _ in range(negative)]
+    targets = [positive] + [w for w in noise if w != positive]
+    labels = np.zeros(len(targets), dtype=np.float32)
+    labels[0] = 1.0
+    return np.array(targets, dtype=np.int64), labels
+
+
+def _sentences(ids, sentence_ends):
+    start = 0
+    for end in sentence_ends:
+        yield start, ids[start:end]
+        start = end
+
+
+def _eta(eta_start, eta_end, offset, n_words):
+    return np.float32(eta_start + (eta_end - eta_start) * offset / max(n_words, 1))
+
+
+def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                   window, negative, eta_start, eta_end, state):
+    """Reference of ``kernels.train_skipgram``; returns ``(loss_sum, pairs)``."""
+    loss, pairs = 0.0, 0
+    for offset, sentence in _sentences(ids, sentence_ends):
+        eta = _eta(eta_start, eta_end, offset, len(ids))
+        kept = _subsample(sentence, keep_prob, state)
+        for i, center in enumerate(kept):
+            b = 1 + random_below(state, window)
+            for j in range(max(0, i - b), min(len(kept), i + b + 1)):
+                if j == i:
+                    continue
+                targets, labels = _targets(kept[j], negative, accept, alias, state)
+                loss += sgns.skipgram_update(W_in, W_out, center, targets, labels, eta)
+                pairs += 1
+    return loss, pairs
+
+
+def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+               window, negative, eta_start, eta_end, state):
+    """Reference of ``kernels.train_cbow``; returns ``(loss_sum, pairs)``."""
+    loss, pairs = 0.0, 0
+    for offset, sentence in _sentences(ids, sentence_ends):
+        eta = _eta(eta_start, eta_end, offset, len(ids))
+        kept = _subsample(sentence, keep_prob, state)
+        for i, center in enumerate(kept):
+            b = 1 + random_below(state, window)
+            context = [kept[j] for j in range(max(0, i - b), min(len(kept), i + b + 1)) if j != i]
+            if not context:
+                continue
+            targets, labels = _targets(center, negative, accept, alias, state)
+            loss += sgns.cbow_update(W_in, W_out, np.array(context), targets, labels, eta)
+            pairs += 1
+    return loss, pairs
