@@ -1,0 +1,386 @@
+"""The ``Word2Vec`` trainer: vocabulary, training loop, saving and loading.
+
+In the scikit-learn manner the constructor only stores settings;
+``build_vocab`` and ``train`` do the work, and what they learn ends in ``_``.
+The numerical work is in kernels.py; this module feeds it batches of word ids
+from a reader thread to one or more training threads, schedules the learning
+rate, and reports progress and loss.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from . import kernels, modelfile
+from .corpus import Corpus
+from .errors import CorpusError, ModelFormatError
+from .keyedvectors import KeyedVectors
+from .progress import Progress
+from .sampling import alias_table, seed_state
+from .vocab import Vocabulary
+
+# Columns of ``loss_history_``.
+HISTORY_COLUMNS = ("words", "epoch", "learning_rate", "loss")
+# Points kept in the loss history over a whole training run.
+HISTORY_POINTS = 200
+
+
+class Word2Vec:
+    """Skip-gram or CBOW word vectors trained with negative sampling.
+
+    Parameters
+    ----------
+    sg : bool
+        Skip-gram (True, default) or CBOW (False).
+    dim : int
+        Dimension of the vectors.
+    window : int
+        Maximal distance between a centre word and its context; each centre
+        word draws its own window from 1..window.
+    negative : int
+        Noise words drawn per positive example.
+    min_count : int
+        Words seen fewer times are left out of the vocabulary.
+    sample : float
+        Subsampling threshold for frequent words (0 disables it).
+    epochs : int
+        Passes over the corpus.
+    alpha : float, optional
+        Initial learning rate; 0.025 for skip-gram, 0.05 for CBOW (word2vec's defaults).
+    min_alpha : float, optional
+        Learning rate reached at the end, linearly; ``alpha * 1e-4`` by default.
+    ns_exponent : float
+        Noise distribution exponent: counts ** ns_exponent.
+    max_vocab_size : int, optional
+        Bound on distinct words held while counting, and on the final vocabulary.
+    max_sentence_length : int
+        Longer lines are cut into sentences of this many tokens (none is lost).
+    lowercase : bool
+        Lower-case text read from files.
+    workers : int
+        Training threads.
+    seed : int
+        Seed of the initial vectors and of all random draws. With one worker,
+        the same seed gives bit-identical vectors.
+    batch_words : int
+        Words handed to a training thread at once.
+
+    Examples
+    --------
+    >>> import w2v
+    >>> model = w2v.Word2Vec(dim=50, epochs=3).train("data/sample-en.txt")  # doctest: +SKIP
+    >>> model.wv.most_similar("king", topn=3)  # doctest: +SKIP
+    """
+
+    def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
+                 min_count: int = 5, sample: float = 1e-3, epochs: int = 5,
+                 alpha: float | None = None, min_alpha: float | None = None,
+                 ns_exponent: float = 0.75, max_vocab_size: int | None = None,
+                 max_sentence_length: int = 10_000, lowercase: bool = True,
+                 workers: int = 1, seed: int = 1, batch_words: int = 10_000):
+        self.sg = sg
+        self.dim = dim
+        self.window = window
+        self.negative = negative
+        self.min_count = min_count
+        self.sample = sample
+        self.epochs = epochs
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.ns_exponent = ns_exponent
+        self.max_vocab_size = max_vocab_size
+        self.max_sentence_length = max_sentence_length
+        self.lowercase = lowercase
+        self.workers = workers
+        self.seed = seed
+        self.batch_words = batch_words
+        self.vocab_: Vocabulary | None = None
+        self.W_in_: np.ndarray | None = None
+        self.W_out_: np.ndarray | None = None
+        self.loss_history_ = np.zeros((0, len(HISTORY_COLUMNS)))
+        self.epochs_trained_ = 0
+        self.words_trained_ = 0
+        self.training_seconds_ = 0.0
+        self.read_stats_ = None
+        self._wv: KeyedVectors | None = None
+
+    # --- settings -------------------------------------------------------------
+
+    PARAMS = ("sg", "dim", "window", "negative", "min_count", "sample", "epochs", "alpha",
+              "min_alpha", "ns_exponent", "max_vocab_size", "max_sentence_length",
+              "lowercase", "workers", "seed", "batch_words")
+
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in self.PARAMS}
+
+    @property
+    def start_alpha(self) -> float:
+        if self.alpha is not None:
+            return self.alpha
+        return 0.025 if self.sg else 0.05
+
+    @property
+    def end_alpha(self) -> float:
+        return self.min_alpha if self.min_alpha is not None else self.start_alpha * 1e-4
+
+    def _validate(self) -> None:
+        def need(ok, message):
+            if not ok:
+                raise ValueError(message)
+        for name in ("dim", "window", "negative", "min_count", "epochs", "workers",
+                     "max_sentence_length", "batch_words"):
+            value = getattr(self, name)
+            need(isinstance(value, int) and value >= 1, f"{name} must be a whole number >= 1, got {value!r}")
+        need(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
+        need(self.start_alpha > 0, f"alpha must be > 0, got {self.start_alpha}")
+        need(0 <= self.end_alpha <= self.start_alpha,
+             f"min_alpha must be between 0 and alpha, got {self.end_alpha}")
+        need(self.max_vocab_size is None or self.max_vocab_size >= 1,
+             f"max_vocab_size must be >= 1, got {self.max_vocab_size}")
+
+    # --- learning -------------------------------------------------------------
+
+    def build_vocab(self, corpus) -> Word2Vec:
+        """Count the corpus and initialise the vectors (word2vec's scheme:
+        input vectors uniform in ±0.5/dim, output vectors zero)."""
+        self._validate()
+        sentences = self._sentences(corpus)
+        self.vocab_ = Vocabulary.build(sentences, self.min_count, self.max_vocab_size)
+        self.read_stats_ = getattr(sentences, "stats", None)
+        rng = np.random.default_rng(self.seed)
+        shape = (len(self.vocab_), self.dim)
+        self.W_in_ = ((rng.random(shape, dtype=np.float32) - 0.5) / self.dim).astype(np.float32)
+        self.W_out_ = np.zeros(shape, dtype=np.float32)
+        self.loss_history_ = np.zeros((0, len(HISTORY_COLUMNS)))
+        self.epochs_trained_ = self.words_trained_ = 0
+        self._vocab_corpus = corpus
+        self._wv = None
+        return self
+
+    def train(self, corpus, epochs: int | None = None, progress=sys.stderr) -> Word2Vec:
+        """Train on ``corpus``: a path (file or folder, plain or compressed) or a
+        re-iterable collection of token lists. Builds the vocabulary first when
+        there is none; otherwise continues training the current vectors.
+
+        ``progress`` is a stream for progress lines, or None for silence.
+        """
+        if self.vocab_ is None:
+            self.build_vocab(corpus)
+        self._validate()
+        epochs = self.epochs if epochs is None else epochs
+        if not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
+        sentences = self._sentences(corpus)
+        if corpus is getattr(self, "_vocab_corpus", None):
+            words_per_epoch = self.vocab_.total_count
+        else:
+            words_per_epoch = sum(len(ids) for ids, _ in self._batches(sentences))
+        if words_per_epoch == 0:
+            raise CorpusError("no word of the corpus is in the vocabulary: nothing to train on")
+        started = time.perf_counter()
+        self._train_epochs(sentences, epochs, words_per_epoch, Progress(
+            words_per_epoch * epochs, stream=progress))
+        self.training_seconds_ += time.perf_counter() - started
+        self.read_stats_ = getattr(sentences, "stats", self.read_stats_)
+        self._wv = None
+        return self
+
+    def _sentences(self, corpus) -> Iterable[list[str]]:
+        if isinstance(corpus, (str, Path)):
+            return Corpus(corpus, lowercase=self.lowercase,
+                          max_sentence_length=self.max_sentence_length)
+        if iter(corpus) is corpus:
+            raise TypeError("the corpus is read several times: pass a path, a list of "
+                            "token lists or a re-iterable object, not a one-shot iterator")
+        return corpus
+
+    def _batches(self, sentences):
+        """Yield ``(ids, sentence_ends)`` arrays of about ``batch_words`` words:
+        the sentences' words that are in the vocabulary, as row numbers."""
+        lookup = self.vocab_.index.get
+        limit = self.max_sentence_length
+        ids: list[int] = []
+        ends: list[int] = []
+        for sentence in sentences:
+            sentence_ids = [i for i in map(lookup, sentence) if i is not None]
+            for start in range(0, len(sentence_ids), limit):
+                ids.extend(sentence_ids[start:start + limit])
+                ends.append(len(ids))
+            if len(ids) >= self.batch_words:
+                yield np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64)
+                ids, ends = [], []
+        if ids:
+            yield np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64)
+
+    def _train_epochs(self, sentences, epochs, words_per_epoch, progress):
+        """Run the kernel over ``epochs`` passes: one reader thread makes
+        batches, ``workers`` threads train on them (the kernel releases the GIL)."""
+        total = words_per_epoch * epochs
+        start_words = self.words_trained_
+        eta0, eta1 = self.start_alpha, self.end_alpha
+        keep = self.vocab_.keep_probabilities(self.sample)
+        accept, alias = alias_table(self.vocab_.noise_distribution(self.ns_exponent))
+        jobs: queue.Queue = queue.Queue(maxsize=2 * self.workers)
+        results: queue.Queue = queue.Queue()
+        stop = threading.Event()
+
+        def eta_at(done):  # linear decay over this call's words (eq. 22)
+            return eta0 - (eta0 - eta1) * min(done / total, 1.0)
+
+        def read():
+            done = 0
+            try:
+                for epoch in range(epochs):
+                    for ids, ends in self._batches(sentences):
+                        job = (epoch, ids, ends, eta_at(done), eta_at(done + len(ids)))
+                        done += len(ids)
+                        while not stop.is_set():
+                            try:
+                                jobs.put(job, timeout=0.1)
+                                break
+                            except queue.Full:
+                                pass
+                        if stop.is_set():
+                            return
+            except BaseException as error:  # reported by the main thread
+                results.put(("error", error))
+            finally:
+                for _ in range(self.workers):
+                    jobs.put(None)
+
+        def train(worker):
+            state = seed_state(self.seed, stream=worker)
+            kept = np.empty(self.max_sentence_length, dtype=np.int32)
+            dv = np.empty(self.dim, dtype=np.float32)
+            h = np.empty(self.dim, dtype=np.float32)
+            try:
+                while (job := jobs.get()) is not None:
+                    epoch, ids, ends, eta_start, eta_end = job
+                    if stop.is_set():
+                        continue
+                    common = (self.W_in_, self.W_out_, ids, ends, keep, accept, alias,
+                              self.window, self.negative, eta_start, eta_end, state, kept, dv)
+                    if self.sg:
+                        loss, pairs = kernels.train_skipgram(*common)
+                    else:
+                        loss, pairs = kernels.train_cbow(*common, h)
+                    results.put(("batch", epoch, len(ids), loss, pairs, eta_end))
+            except BaseException as error:
+                stop.set()
+                results.put(("error", error))
+            finally:
+                results.put(("done", worker))
+
+        threads = [threading.Thread(target=read, daemon=True)]
+        threads += [threading.Thread(target=train, args=(k,), daemon=True) for k in range(self.workers)]
+        for thread in threads:
+            thread.start()
+        history = list(self.loss_history_)
+        step = max(total // HISTORY_POINTS, 1)
+        done = 0
+        interval = [0.0, 0]  # loss and pairs since the last history point
+        shown = [0.0, 0]  # ... and since the last progress line
+        running = self.workers
+        error = None
+        try:
+            while running:
+                try:
+                    message = results.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if message[0] == "done":
+                    running -= 1
+                elif message[0] == "error":
+                    error = error or message[1]
+                    stop.set()
+                else:
+                    _, epoch, words, loss, pairs, eta = message
+                    done += words
+                    for acc in (interval, shown):
+                        acc[0] += loss
+                        acc[1] += pairs
+                    if done // step > (done - words) // step or done == total:
+                        mean = interval[0] / max(interval[1], 1)
+                        history.append((start_words + done, self.epochs_trained_ + done / words_per_epoch,
+                                        eta, mean))
+                        interval = [0.0, 0]
+                    mean = shown[0] / max(shown[1], 1)
+                    if progress.update(done, epoch=epoch + 1, epochs=epochs, eta=eta,
+                                       loss=mean, force=done == total):
+                        shown = [0.0, 0]
+        except KeyboardInterrupt:
+            stop.set()
+            raise
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+            progress.close()
+            self.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+            self.words_trained_ = start_words + done
+            self.epochs_trained_ += round(done / words_per_epoch)
+        if error is not None:
+            raise error
+
+    # --- results --------------------------------------------------------------
+
+    @property
+    def wv(self) -> KeyedVectors:
+        """The trained input vectors, with similarity queries."""
+        if self.vocab_ is None:
+            raise ValueError("the model has no vocabulary yet: call train() first")
+        if self._wv is None:
+            self._wv = KeyedVectors(self.vocab_.words, self.W_in_, self.vocab_.counts)
+        return self._wv
+
+    # --- files ----------------------------------------------------------------
+
+    ARRAYS = {"counts": ("int64", ("V",)), "W_in": ("float32", ("V", "d")),
+              "W_out": ("float32", ("V", "d")), "loss_history": ("float64", ("n", len(HISTORY_COLUMNS)))}
+
+    def save(self, path) -> None:
+        """Save everything needed to query the vectors or continue training;
+        atomic: an existing file at ``path`` survives any failure intact."""
+        if self.vocab_ is None:
+            raise ValueError("nothing to save: the model has no vocabulary yet")
+        from . import __version__
+        meta = {
+            "created_by": f"w2v {__version__}",
+            "vocab_size": len(self.vocab_),
+            "dim": self.dim,
+            "params": self.get_params(),
+            "corpus_tokens": self.vocab_.corpus_tokens,
+            "epochs_trained": self.epochs_trained_,
+            "words_trained": self.words_trained_,
+            "training_seconds": self.training_seconds_,
+            "loss_history_columns": list(HISTORY_COLUMNS),
+        }
+        modelfile.save(path, meta, self.vocab_.words, {
+            "counts": self.vocab_.counts, "W_in": self.W_in_, "W_out": self.W_out_,
+            "loss_history": self.loss_history_})
+
+    @classmethod
+    def load(cls, path) -> Word2Vec:
+        """Load a model saved by ``save``; raises ``ModelFormatError`` for a file
+        that is not one, is damaged, or whose arrays disagree with its metadata."""
+        meta, words, arrays = modelfile.load(path, cls.ARRAYS)
+        params = meta.get("params")
+        if not isinstance(params, dict):
+            raise ModelFormatError(f"{path}: meta.json has no training parameters")
+        model = cls(**{k: v for k, v in params.items() if k in cls.PARAMS})
+        if model.dim != meta["dim"]:
+            raise ModelFormatError(f"{path}: dim {model.dim} in params but {meta['dim']} in meta")
+        model.vocab_ = Vocabulary(words, arrays["counts"], corpus_tokens=int(meta.get("corpus_tokens", 0)))
+        model.W_in_, model.W_out_ = arrays["W_in"], arrays["W_out"]
+        model.loss_history_ = arrays["loss_history"]
+        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
+        model.words_trained_ = int(meta.get("words_trained", 0))
+        model.training_seconds_ = float(meta.get("training_seconds", 0.0))
+        return model
