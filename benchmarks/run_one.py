@@ -1,0 +1,97 @@
+"""Train one tool once and print one JSON line of figures.
+
+Run by compare.py in a fresh process per run, so that peak memory (ru_maxrss)
+belongs to that run alone. Both tools' vectors are scored by w2v's
+evaluators, so the quality figures differ only by the vectors; gensim's own
+evaluators are also run on gensim's vectors as a cross-check.
+"""
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+
+def train_w2v(args):
+    import w2v
+    model = w2v.Word2Vec(sg=args.mode == "sg", dim=args.dim, window=args.window,
+                         negative=args.negative, sample=args.sample, min_count=args.min_count,
+                         epochs=args.epochs, workers=args.workers, seed=args.seed, alpha=args.alpha)
+    started = time.perf_counter()
+    model.build_vocab(args.corpus)
+    vocab_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    model.train(args.corpus, progress=None)
+    train_seconds = time.perf_counter() - started
+    return model.wv, vocab_seconds, train_seconds, model.vocab_.corpus_tokens
+
+
+def train_gensim(args):
+    from gensim.models import Word2Vec
+    model = Word2Vec(sg=int(args.mode == "sg"), vector_size=args.dim, window=args.window,
+                     negative=args.negative, hs=0, sample=args.sample, min_count=args.min_count,
+                     epochs=args.epochs, workers=args.workers, seed=args.seed,
+                     alpha=args.alpha or (0.025 if args.mode == "sg" else 0.05))
+    started = time.perf_counter()
+    model.build_vocab(corpus_file=args.corpus)
+    vocab_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    # corpus_file mode is gensim's fastest multi-core path; it keeps only the first
+    # 10,000 tokens of a line, so compare.py feeds it one sentence per line.
+    model.train(corpus_file=args.corpus, total_words=model.corpus_total_words,
+                total_examples=model.corpus_count, epochs=args.epochs)
+    train_seconds = time.perf_counter() - started
+    return model.wv, vocab_seconds, train_seconds, model.corpus_total_words
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("tool", choices=["w2v", "gensim"])
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--mode", choices=["sg", "cbow"], default="sg")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--sample", type=float, default=1e-3)
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--alpha", type=float, default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--analogies", required=True)
+    parser.add_argument("--similarity", required=True)
+    args = parser.parse_args()
+
+    import w2v
+    trainer = train_w2v if args.tool == "w2v" else train_gensim
+    vectors, vocab_seconds, train_seconds, corpus_words = trainer(args)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    kv = vectors if args.tool == "w2v" else w2v.KeyedVectors(
+        list(vectors.index_to_key), np.asarray(vectors.vectors))
+    analogies = kv.evaluate_word_analogies(args.analogies, restrict_vocab=30_000)
+    similarity = kv.evaluate_word_pairs(args.similarity)
+    figures = {
+        "tool": args.tool, "mode": args.mode, "workers": args.workers, "epochs": args.epochs,
+        "vocab_size": len(kv), "corpus_words": int(corpus_words),
+        "vocab_seconds": round(vocab_seconds, 2), "train_seconds": round(train_seconds, 2),
+        "words_per_second": round(corpus_words * args.epochs / train_seconds),
+        "peak_rss_mb": round(peak_rss_mb),
+        "analogy_accuracy": round(100 * analogies.accuracy, 2),
+        "analogy_semantic": round(100 * analogies.semantic_accuracy, 2),
+        "analogy_syntactic": round(100 * analogies.syntactic_accuracy, 2),
+        "analogy_questions": analogies.asked,
+        "wordsim_spearman": round(similarity.spearman, 4),
+    }
+    if args.tool == "gensim":
+        score, _ = vectors.evaluate_word_analogies(args.analogies, restrict_vocab=30_000)
+        figures["gensim_own_analogy_accuracy"] = round(100 * score, 2)
+        figures["gensim_own_wordsim_spearman"] = round(
+            float(vectors.evaluate_word_pairs(args.similarity)[1][0]), 4)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

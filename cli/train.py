@@ -1,0 +1,84 @@
+"""``w2v train``: train vectors on a corpus and save the model."""
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+import w2v
+from w2v.progress import format_count, format_duration
+
+
+@click.command()
+@click.argument("corpus", type=click.Path())
+@click.option("-o", "--output", default="model.w2v", show_default=True,
+              type=click.Path(dir_okay=False), help="Where to save the model.")
+@click.option("--sg/--cbow", default=True, show_default=True, help="Skip-gram or CBOW.")
+@click.option("--dim", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Dimension of the vectors.")
+@click.option("--window", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Largest distance between a word and its context.")
+@click.option("--negative", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Noise words per positive example.")
+@click.option("--min-count", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Ignore words seen fewer times.")
+@click.option("--sample", default=1e-3, show_default=True, type=click.FloatRange(min=0),
+              help="Subsampling threshold for frequent words (0: off).")
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Passes over the corpus.")
+@click.option("--alpha", type=click.FloatRange(min=0, min_open=True),
+              help="Initial learning rate  [default: 0.025 skip-gram, 0.05 CBOW]")
+@click.option("--min-alpha", type=click.FloatRange(min=0),
+              help="Final learning rate  [default: alpha * 1e-4]")
+@click.option("--ns-exponent", default=0.75, show_default=True, type=float,
+              help="Noise distribution: word counts to this power.")
+@click.option("--max-vocab-size", type=click.IntRange(min=1),
+              help="Keep memory bounded: at most this many distinct words.")
+@click.option("--lowercase/--no-lowercase", default=True, show_default=True,
+              help="Lower-case the text.")
+@click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
+              type=click.IntRange(min=1), help="Training threads (1 for bit-identical reruns).")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
+@click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
+              help="Continue training this model (its vocabulary and settings) on CORPUS.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def train(corpus, output, resume, quiet, epochs, **settings):
+    """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, or a folder of them;
+    one sentence per line) and save them to a model file."""
+    _check_writable(output)
+    log = None if quiet else sys.stderr
+    if resume:
+        model = w2v.load(resume)
+        model.workers = settings["workers"]
+        model.train(corpus, epochs=epochs, progress=log)
+    else:
+        settings = {key: value for key, value in settings.items() if value is not None}
+        model = w2v.Word2Vec(epochs=epochs, **settings)
+        model.train(corpus, progress=log)
+    model.save(output)
+    if not quiet:
+        _summary(model, output)
+
+
+def _check_writable(output):
+    """Fail before hours of training rather than at the save."""
+    folder = Path(output).resolve().parent
+    if not folder.is_dir():
+        raise click.ClickException(f"cannot save to {output}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise click.ClickException(f"cannot save to {output}: folder {folder} is not writable")
+
+
+def _summary(model, output):
+    seconds = model.training_seconds_
+    speed = model.words_trained_ / seconds if seconds else 0
+    stats = model.read_stats_
+    click.echo(f"{len(model.vocab_):,} words x {model.dim} dims, "
+               f"{model.words_trained_:,} words trained in {format_duration(seconds)} "
+               f"({format_count(speed)} words/s); saved {output}", err=True)
+    if stats is not None and stats.replaced_chars:
+        click.echo(f"warning: {stats.replaced_chars:,} invalid UTF-8 sequences were replaced", err=True)
+    if stats is not None and stats.long_lines_split:
+        click.echo(f"note: {stats.long_lines_split:,} long lines were cut into sentences of at most "
+                   f"{model.max_sentence_length:,} tokens (no token dropped)", err=True)
