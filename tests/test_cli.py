@@ -1,0 +1,88 @@
+"""The command line through click's CliRunner: outputs and one-line errors."""
+
+import pytest
+from click.testing import CliRunner
+
+from w2v_cli.main import main
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def trained(runner, corpus_file, tmp_path):
+    model = tmp_path / "m.w2v"
+    result = runner.invoke(main, ["train", str(corpus_file), "-o", str(model), "--dim", "8",
+                                  "--min-count", "1", "--epochs", "2", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    return model
+
+
+def test_train_reports_and_saves(trained, runner, corpus_file, tmp_path):
+    assert trained.stat().st_size > 0
+    result = runner.invoke(main, ["train", str(corpus_file), "-o", str(tmp_path / "n.w2v"),
+                                  "--dim", "8", "--min-count", "1", "--epochs", "1"])
+    assert "20 words x 8 dims" in result.output and "words/s" in result.output
+    assert "100.0%" in result.output
+
+
+def test_quiet_prints_nothing(runner, corpus_file, tmp_path):
+    result = runner.invoke(main, ["train", str(corpus_file), "-o", str(tmp_path / "q.w2v"),
+                                  "--min-count", "1", "--epochs", "1", "--quiet"])
+    assert result.exit_code == 0 and result.output == ""
+
+
+def test_similar_prints_an_aligned_table(trained, runner):
+    result = runner.invoke(main, ["similar", "a1", "--model", str(trained), "--topn", "4"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "a1" and lines[1].split() == ["word", "cosine"]
+    rows = lines[3:]
+    assert len(rows) == 4
+    assert len({len(row) for row in rows}) == 1  # aligned
+    assert sum(row.startswith("a") for row in rows) >= 3  # same topic
+
+
+def test_resume_continues_training(trained, runner, corpus_file, tmp_path):
+    out = tmp_path / "resumed.w2v"
+    result = runner.invoke(main, ["train", str(corpus_file), "--resume", str(trained), "-o", str(out),
+                                  "--epochs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    import w2v
+    assert w2v.load(out).epochs_trained_ == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "missing.txt"], "no such file or folder: missing.txt"),
+    (["similar", "a1", "--model", "missing.w2v"], "no such model file: missing.w2v"),
+])
+def test_missing_files(runner, tmp_path, args, message, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {message}"
+
+
+def test_user_mistakes_are_one_line_without_traceback(runner, trained, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "binary.dat"
+    binary.write_bytes(bytes(range(256)) * 10)
+    rare = tmp_path / "rare.txt"
+    rare.write_text("each word here occurs once\n")
+    cases = [
+        (["train", str(empty), "-o", str(tmp_path / "e.w2v")], "no tokens"),
+        (["train", str(binary), "-o", str(tmp_path / "b.w2v")], "binary"),
+        (["train", str(rare), "-o", str(tmp_path / "r.w2v")], "min_count=5"),
+        (["train", str(rare), "-o", str(tmp_path / "nowhere" / "r.w2v")], "does not exist"),
+        (["similar", "zebra", "--model", str(trained)], "'zebra' is not in the vocabulary"),
+        (["similar", "a1", "--model", str(empty)], "not a w2v model file"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], (args, lines)
+        assert "Traceback" not in result.output

@@ -1,0 +1,191 @@
+"""Training end to end on small data, and the model file."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import w2v
+from w2v import ModelFormatError, Word2Vec
+
+
+def topic_separation(kv):
+    """Mean cosine within topics minus mean cosine across them."""
+    a = [f"a{i}" for i in range(10)]
+    b = [f"b{i}" for i in range(10)]
+    within = np.mean([kv.similarity(x, y) for g in (a, b) for x in g for y in g if x != y])
+    across = np.mean([kv.similarity(x, y) for x in a for y in b])
+    return within - across
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_training_learns_topics_and_lowers_the_loss(topics, sg):
+    model = Word2Vec(sg=sg, dim=16, window=3, min_count=1, sample=0, epochs=3, seed=0, batch_words=500)
+    model.train(topics, progress=None)
+    assert topic_separation(model.wv) > 0.5
+    history = model.loss_history_
+    assert len(history) > 10 and history[-1, 0] == model.words_trained_ == 3 * 1500 * 8
+    assert history[-5:, 3].mean() < 0.9 * history[:3, 3].mean()
+
+
+def test_one_worker_and_a_seed_give_identical_vectors(topics):
+    runs = [Word2Vec(dim=8, min_count=1, epochs=1, seed=7, workers=1).train(topics, progress=None)
+            for _ in range(2)]
+    assert np.array_equal(runs[0].W_in_, runs[1].W_in_)
+    other = Word2Vec(dim=8, min_count=1, epochs=1, seed=8).train(topics, progress=None)
+    assert not np.array_equal(runs[0].W_in_, other.W_in_)
+
+
+def test_two_workers_learn_as_well(topics):
+    model = Word2Vec(dim=16, min_count=1, sample=0, epochs=3, workers=2, batch_words=500)
+    model.train(topics, progress=None)
+    assert topic_separation(model.wv) > 0.5
+
+
+def test_trains_from_a_file_and_reports_progress(corpus_file):
+    log = io.StringIO()
+    model = Word2Vec(dim=8, min_count=1, epochs=2).train(corpus_file, progress=log)
+    assert len(model.wv) == 20
+    last = log.getvalue().strip().splitlines()[-1]
+    assert "100.0%" in last and "words/s" in last and "ETA" in last and "loss" in last
+
+
+def test_save_load_round_trip_keeps_everything(tmp_path, topics):
+    model = Word2Vec(dim=8, min_count=1, epochs=2, sample=1e-4).train(topics, progress=None)
+    path = tmp_path / "m.w2v"
+    model.save(path)
+    loaded = w2v.load(path)
+    assert loaded.vocab_.words == model.vocab_.words
+    assert np.array_equal(loaded.vocab_.counts, model.vocab_.counts)
+    assert np.array_equal(loaded.W_in_, model.W_in_) and np.array_equal(loaded.W_out_, model.W_out_)
+    assert np.array_equal(loaded.loss_history_, model.loss_history_)
+    assert loaded.get_params() == model.get_params()
+    assert loaded.epochs_trained_ == 2 and loaded.words_trained_ == model.words_trained_
+    assert loaded.wv.most_similar("a1", topn=3) == model.wv.most_similar("a1", topn=3)
+
+
+def test_training_continues_from_a_loaded_model(tmp_path, topics):
+    model = Word2Vec(dim=8, min_count=1, epochs=1).train(topics, progress=None)
+    model.save(tmp_path / "m.w2v")
+    resumed = w2v.load(tmp_path / "m.w2v")
+    before = resumed.W_in_.copy()
+    resumed.train(topics, epochs=2, progress=None)
+    assert resumed.epochs_trained_ == 3
+    assert len(resumed.loss_history_) > len(model.loss_history_)
+    assert not np.array_equal(before, resumed.W_in_)
+
+
+def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, topics, monkeypatch):
+    model = Word2Vec(dim=8, min_count=1, epochs=1).train(topics, progress=None)
+    path = tmp_path / "m.w2v"
+    model.save(path)
+    original = path.read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        model.save(path)
+    assert path.read_bytes() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["m.w2v"]  # no temporary file left
+
+
+def test_one_shot_iterators_are_refused(topics):
+    with pytest.raises(TypeError, match="re-iterable"):
+        Word2Vec(min_count=1).train(iter(topics), progress=None)
+
+
+def test_bad_settings_name_the_value(topics):
+    with pytest.raises(ValueError, match="dim must be"):
+        Word2Vec(dim=0).train(topics, progress=None)
+    with pytest.raises(ValueError, match="min_alpha"):
+        Word2Vec(alpha=0.01, min_alpha=0.1).train(topics, progress=None)
+
+
+# --- malformed model files ------------------------------------------------------
+
+@pytest.fixture
+def saved(tmp_path, topics):
+    path = tmp_path / "m.w2v"
+    Word2Vec(dim=4, min_count=1, epochs=1).train(topics, progress=None).save(path)
+    return path
+
+
+def rewrite(path, change):
+    """Copy the archive at ``path`` with ``change(name, data) -> data or None`` applied."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            data = change(name, data)
+            if data is not None:
+                archive.writestr(name, data)
+
+
+def test_not_a_model_file(tmp_path):
+    path = tmp_path / "x.w2v"
+    path.write_bytes(b"\x00\x01 binary junk")
+    with pytest.raises(ModelFormatError, match="not a w2v model file"):
+        w2v.load(path)
+    with pytest.raises(ModelFormatError, match="no such model file"):
+        w2v.load(tmp_path / "missing.w2v")
+
+
+def test_truncated_file(saved):
+    data = saved.read_bytes()
+    saved.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFormatError):
+        w2v.load(saved)
+
+
+def test_newer_format_version(saved):
+    def bump(name, data):
+        if name == "meta.json":
+            meta = json.loads(data)
+            meta["version"] = 99
+            return json.dumps(meta)
+        return data
+    rewrite(saved, bump)
+    with pytest.raises(ModelFormatError, match="version 99"):
+        w2v.load(saved)
+
+
+def test_array_shape_disagreeing_with_metadata(saved):
+    def lie(name, data):
+        if name == "meta.json":
+            meta = json.loads(data)
+            meta["dim"] = 5
+            meta["params"]["dim"] = 5
+            return json.dumps(meta)
+        return data
+    rewrite(saved, lie)
+    with pytest.raises(ModelFormatError, match="shape"):
+        w2v.load(saved)
+
+
+def test_missing_array(saved):
+    rewrite(saved, lambda name, data: None if name == "W_out.npy" else data)
+    with pytest.raises(ModelFormatError, match="W_out.npy"):
+        w2v.load(saved)
+
+
+def test_pickled_object_array_is_refused_without_running_it(saved, tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    def plant(name, data):
+        if name == "counts.npy":
+            buffer = io.BytesIO()
+            np.save(buffer, np.array([Exploit()], dtype=object), allow_pickle=True)
+            return buffer.getvalue()
+        return data
+    rewrite(saved, plant)
+    with pytest.raises(ModelFormatError, match="object"):
+        w2v.load(saved)
+    assert not marker.exists()
