@@ -60,3 +60,12 @@ def test_subsampling_drops_words_with_low_keep_probability():
     zeros = int((kept[:m] == 0).sum())
     assert (kept[:m] == 1).sum() == 5_000
     assert 1_100 < zeros < 1_400  # 5,000 * 0.25 = 1,250
+
+
+def test_tabled_sigmoid_and_loss_match_the_exact_formulas():
+    from w2v.sgns import log_sigmoid, sigmoid
+    for s in np.linspace(-40, 40, 20_001, dtype=np.float32):
+        sig, neg_log_sig = kernels._sigmoid_and_loss(s)
+        assert abs(sig - sigmoid(np.float64(s))) < 3e-6, s
+        clamped = np.float64(np.clip(s, -30, 30))  # the kernel clamps scores to +-30
+        assert abs(neg_log_sig + log_sigmoid(clamped)) < 3e-6 * max(1, abs(s)), s
