@@ -41,7 +41,8 @@ class Progress:
         self.stream = stream
         self.tty = bool(stream) and hasattr(stream, "isatty") and stream.isatty()
         self.every = redraw_every if self.tty else log_every
-        self.start = time.perf_counter()
+        self.start = None  # set by the first update: compiling the kernel and
+        self.done_at_start = 0  # filling the pipeline would distort words/s and ETA
         self.last_shown = -float("inf")
         self.line_width = 0
 
@@ -49,11 +50,13 @@ class Progress:
                force: bool = False) -> bool:
         """Show a line if one is due (or ``force``); return whether it did."""
         now = time.perf_counter()
+        if self.start is None:
+            self.start, self.done_at_start, self.last_shown = now, done, now
         if self.stream is None or (not force and now - self.last_shown < self.every):
             return False
         self.last_shown = now
         elapsed = now - self.start
-        speed = done / elapsed if elapsed > 0 else 0.0
+        speed = (done - self.done_at_start) / elapsed if elapsed > 0 else 0.0
         remaining = (self.total - done) / speed if speed > 0 else 0.0
         line = (f"epoch {epoch}/{epochs}  {100 * done / self.total:5.1f}%  "
                 f"{format_count(speed)} words/s  ETA {format_duration(remaining)}  "
