@@ -24,9 +24,10 @@ def batch(seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("mode", ["skipgram", "cbow"])
-def test_kernel_matches_reference(mode, seed):
+@pytest.mark.parametrize("shrink", [True, False])
+def test_kernel_matches_reference(mode, seed, shrink):
     ids, ends, keep, accept, alias, W_in, W_out = batch(seed)
-    settings = dict(window=3, negative=4, eta_start=0.1, eta_end=0.05)
+    settings = dict(window=3, shrink=shrink, negative=4, eta_start=0.1, eta_end=0.05)
     fast_in, fast_out, slow_in, slow_out = W_in.copy(), W_out.copy(), W_in.copy(), W_out.copy()
     fast_state, slow_state = seed_state(seed), seed_state(seed)
 
@@ -34,10 +35,10 @@ def test_kernel_matches_reference(mode, seed):
     if mode == "cbow":
         scratch.append(np.empty(D, np.float32))
     fast_loss, fast_pairs = getattr(kernels, f"train_{mode}")(
-        fast_in, fast_out, ids, ends, keep, accept, alias, settings["window"], settings["negative"],
+        fast_in, fast_out, ids, ends, keep, accept, alias, settings["window"], settings["shrink"], settings["negative"],
         settings["eta_start"], settings["eta_end"], fast_state, *scratch)
     slow_loss, slow_pairs = getattr(reference, f"train_{mode}")(
-        slow_in, slow_out, ids, ends, keep, accept, alias, settings["window"], settings["negative"],
+        slow_in, slow_out, ids, ends, keep, accept, alias, settings["window"], settings["shrink"], settings["negative"],
         settings["eta_start"], settings["eta_end"], slow_state)
 
     assert fast_state[0] == slow_state[0], "the kernel and the reference drew differently"

@@ -95,7 +95,7 @@ def _subsample(ids, start, end, keep_prob, state, kept):
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-                   window, negative, eta_start, eta_end, state, kept, dv):
+                   window, shrink, negative, eta_start, eta_end, state, kept, dv):
     """Skip-gram over one batch: every (centre, context) pair in a dynamic window.
 
     Parameters
@@ -103,6 +103,8 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     W_in, W_out : float32 (V, d), updated in place.
     ids : int32 (n,), the batch's word ids; sentence_ends : int64, end offsets.
     keep_prob : float32 (V,), subsampling; accept, alias : the noise alias table.
+    window : largest context distance; shrink : draw each centre word's window
+    from 1..window (word2vec), or always use all of it (item2vec baskets).
     eta_start, eta_end : learning rate at the batch's first and last word.
     state : uint64 (1,) generator state; kept : int32 scratch as long as the
     longest sentence; dv : float32 (d,) scratch.
@@ -118,7 +120,8 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         m = _subsample(ids, start, end, keep_prob, state, kept)
         start = end
         for i in range(m):
-            b = 1 + random_below(state, window)  # dynamic window, 1..window (eq. 24)
+            # dynamic window, 1..window (eq. 24), or the whole window (item2vec)
+            b = 1 + random_below(state, window) if shrink else window
             v = W_in[kept[i]]
             for j in range(max(0, i - b), min(m, i + b + 1)):
                 if j == i:
@@ -133,7 +136,7 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-               window, negative, eta_start, eta_end, state, kept, dv, h):
+               window, shrink, negative, eta_start, eta_end, state, kept, dv, h):
     """CBOW over one batch: predict each centre word from the mean of its
     context (eq. 15). Same parameters as ``train_skipgram`` plus ``h``, a
     float32 (d,) scratch for the context mean. Returns ``(loss_sum, pairs)``
@@ -148,7 +151,7 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         m = _subsample(ids, start, end, keep_prob, state, kept)
         start = end
         for i in range(m):
-            b = 1 + random_below(state, window)
+            b = 1 + random_below(state, window) if shrink else window
             lo, hi = max(0, i - b), min(m, i + b + 1)
             count = hi - lo - 1
             if count == 0:

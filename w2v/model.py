@@ -42,8 +42,10 @@ class Word2Vec:
     dim : int
         Dimension of the vectors.
     window : int
-        Maximal distance between a centre word and its context; each centre
-        word draws its own window from 1..window.
+        Maximal distance between a centre word and its context.
+    shrink_windows : bool
+        Each centre word draws its own window from 1..window, weighting near
+        words more (word2vec); False uses the whole window (item2vec).
     negative : int
         Noise words drawn per positive example.
     min_count : int
@@ -79,7 +81,8 @@ class Word2Vec:
     >>> model.wv.most_similar("king", topn=3)  # doctest: +SKIP
     """
 
-    def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5, negative: int = 5,
+    def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5,
+                 shrink_windows: bool = True, negative: int = 5,
                  min_count: int = 5, sample: float = 1e-3, epochs: int = 5,
                  alpha: float | None = None, min_alpha: float | None = None,
                  ns_exponent: float = 0.75, max_vocab_size: int | None = None,
@@ -88,6 +91,7 @@ class Word2Vec:
         self.sg = sg
         self.dim = dim
         self.window = window
+        self.shrink_windows = shrink_windows
         self.negative = negative
         self.min_count = min_count
         self.sample = sample
@@ -113,7 +117,7 @@ class Word2Vec:
 
     # --- settings -------------------------------------------------------------
 
-    PARAMS = ("sg", "dim", "window", "negative", "min_count", "sample", "epochs", "alpha",
+    PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "min_count", "sample", "epochs", "alpha",
               "min_alpha", "ns_exponent", "max_vocab_size", "max_sentence_length",
               "lowercase", "workers", "seed", "batch_words")
 
@@ -266,7 +270,8 @@ class Word2Vec:
                     if stop.is_set():
                         continue
                     common = (self.W_in_, self.W_out_, ids, ends, keep, accept, alias,
-                              self.window, self.negative, eta_start, eta_end, state, kept, dv)
+                              self.window, self.shrink_windows, self.negative, eta_start, eta_end,
+                              state, kept, dv)
                     if self.sg:
                         loss, pairs = kernels.train_skipgram(*common)
                     else:

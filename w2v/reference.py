@@ -40,14 +40,14 @@ def _eta(eta_start, eta_end, offset, n_words):
 
 
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-                   window, negative, eta_start, eta_end, state):
+                   window, shrink, negative, eta_start, eta_end, state):
     """Reference of ``kernels.train_skipgram``; returns ``(loss_sum, pairs)``."""
     loss, pairs = 0.0, 0
     for offset, sentence in _sentences(ids, sentence_ends):
         eta = _eta(eta_start, eta_end, offset, len(ids))
         kept = _subsample(sentence, keep_prob, state)
         for i, center in enumerate(kept):
-            b = 1 + random_below(state, window)
+            b = 1 + random_below(state, window) if shrink else window
             for j in range(max(0, i - b), min(len(kept), i + b + 1)):
                 if j == i:
                     continue
@@ -58,14 +58,14 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
 
 
 def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-               window, negative, eta_start, eta_end, state):
+               window, shrink, negative, eta_start, eta_end, state):
     """Reference of ``kernels.train_cbow``; returns ``(loss_sum, pairs)``."""
     loss, pairs = 0.0, 0
     for offset, sentence in _sentences(ids, sentence_ends):
         eta = _eta(eta_start, eta_end, offset, len(ids))
         kept = _subsample(sentence, keep_prob, state)
         for i, center in enumerate(kept):
-            b = 1 + random_below(state, window)
+            b = 1 + random_below(state, window) if shrink else window
             context = [kept[j] for j in range(max(0, i - b), min(len(kept), i + b + 1)) if j != i]
             if not context:
                 continue
