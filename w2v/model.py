@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import kernels, modelfile
+from .batches import BatchCache, make_batches
 from .corpus import Corpus
 from .errors import CorpusError, ModelFormatError
 from .keyedvectors import KeyedVectors
@@ -87,7 +88,7 @@ class Word2Vec:
                  alpha: float | None = None, min_alpha: float | None = None,
                  ns_exponent: float = 0.75, max_vocab_size: int | None = None,
                  max_sentence_length: int = 10_000, lowercase: bool = True,
-                 workers: int = 1, seed: int = 1, batch_words: int = 10_000):
+                 workers: int = 1, seed: int = 1, batch_words: int = 50_000):
         self.sg = sg
         self.dim = dim
         self.window = window
@@ -206,22 +207,7 @@ class Word2Vec:
         return corpus
 
     def _batches(self, sentences):
-        """Yield ``(ids, sentence_ends)`` arrays of about ``batch_words`` words:
-        the sentences' words that are in the vocabulary, as row numbers."""
-        lookup = self.vocab_.index.get
-        limit = self.max_sentence_length
-        ids: list[int] = []
-        ends: list[int] = []
-        for sentence in sentences:
-            sentence_ids = [i for i in map(lookup, sentence) if i is not None]
-            for start in range(0, len(sentence_ids), limit):
-                ids.extend(sentence_ids[start:start + limit])
-                ends.append(len(ids))
-            if len(ids) >= self.batch_words:
-                yield np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64)
-                ids, ends = [], []
-        if ids:
-            yield np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64)
+        return make_batches(sentences, self.vocab_.index, self.batch_words, self.max_sentence_length)
 
     def _train_epochs(self, sentences, epochs, words_per_epoch, progress):
         """Run the kernel over ``epochs`` passes: one reader thread makes
@@ -238,11 +224,19 @@ class Word2Vec:
         def eta_at(done):  # linear decay over this call's words (eq. 22)
             return eta0 - (eta0 - eta1) * min(done / total, 1.0)
 
+        def epoch_batches(epoch, cache):
+            if cache is None:
+                return self._batches(sentences)
+            if epoch == 0:
+                return cache.record(self._batches(sentences))
+            return cache.replay() if cache.complete else self._batches(sentences)
+
         def read():
             done = 0
+            cache = BatchCache() if epochs > 1 else None
             try:
                 for epoch in range(epochs):
-                    for ids, ends in self._batches(sentences):
+                    for ids, ends in epoch_batches(epoch, cache):
                         job = (epoch, ids, ends, eta_at(done), eta_at(done + len(ids)))
                         done += len(ids)
                         while not stop.is_set():
@@ -256,6 +250,8 @@ class Word2Vec:
             except BaseException as error:  # reported by the main thread
                 results.put(("error", error))
             finally:
+                if cache is not None:
+                    cache.close()
                 for _ in range(self.workers):
                     jobs.put(None)
 
