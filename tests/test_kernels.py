@@ -23,23 +23,27 @@ def batch(seed):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("mode", ["skipgram", "cbow"])
+@pytest.mark.parametrize("mode, share_noise", [("skipgram", False), ("skipgram", True), ("cbow", False)])
 @pytest.mark.parametrize("shrink", [True, False])
-def test_kernel_matches_reference(mode, seed, shrink):
+def test_kernel_matches_reference(mode, share_noise, seed, shrink):
     ids, ends, keep, accept, alias, W_in, W_out = batch(seed)
-    settings = dict(window=3, shrink=shrink, negative=4, eta_start=0.1, eta_end=0.05)
+    window, negative, eta_start, eta_end = 3, 4, 0.1, 0.05
     fast_in, fast_out, slow_in, slow_out = W_in.copy(), W_out.copy(), W_in.copy(), W_out.copy()
     fast_state, slow_state = seed_state(seed), seed_state(seed)
 
-    scratch = [np.empty(64, np.int32), np.empty(D, np.float32)]
-    if mode == "cbow":
-        scratch.append(np.empty(D, np.float32))
-    fast_loss, fast_pairs = getattr(kernels, f"train_{mode}")(
-        fast_in, fast_out, ids, ends, keep, accept, alias, settings["window"], settings["shrink"], settings["negative"],
-        settings["eta_start"], settings["eta_end"], fast_state, *scratch)
-    slow_loss, slow_pairs = getattr(reference, f"train_{mode}")(
-        slow_in, slow_out, ids, ends, keep, accept, alias, settings["window"], settings["shrink"], settings["negative"],
-        settings["eta_start"], settings["eta_end"], slow_state)
+    data = (ids, ends, keep, accept, alias, window, shrink)
+    kept, noise, dv, h = (np.empty(64, np.int32), np.empty(negative, np.int64),
+                          np.empty(D, np.float32), np.empty(D, np.float32))
+    if mode == "skipgram":
+        fast_loss, fast_pairs = kernels.train_skipgram(
+            fast_in, fast_out, *data, share_noise, eta_start, eta_end, fast_state, kept, noise, dv)
+        slow_loss, slow_pairs = reference.train_skipgram(
+            slow_in, slow_out, *data, share_noise, negative, eta_start, eta_end, slow_state)
+    else:
+        fast_loss, fast_pairs = kernels.train_cbow(
+            fast_in, fast_out, *data, eta_start, eta_end, fast_state, kept, noise, dv, h)
+        slow_loss, slow_pairs = reference.train_cbow(
+            slow_in, slow_out, *data, negative, eta_start, eta_end, slow_state)
 
     assert fast_state[0] == slow_state[0], "the kernel and the reference drew differently"
     assert fast_pairs == slow_pairs > 0

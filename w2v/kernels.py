@@ -49,20 +49,26 @@ def _sigmoid_and_loss(s):
     return np.float32(1.0 / (1.0 + e)), np.float32(math.log1p(e))
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _draw_noise(noise, state, accept, alias):
+    """Fill ``noise`` with words drawn from the noise distribution (eq. 6)."""
+    for k in range(noise.shape[0]):
+        noise[k] = draw_alias(state, accept, alias)
+
+
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
-def _negative_sampling_step(v, W_out, positive, negative, accept, alias, state, eta, dv):
-    """Score ``v`` against the positive word and ``negative`` noise words,
-    update their output rows (eq. 13 of docs/derivation.md), and leave dL/dv
-    (eq. 12) in ``dv`` for the caller to apply. Returns the loss before the
-    step (eq. 8)."""
+def _negative_sampling_step(v, W_out, positive, noise, eta, dv):
+    """Score ``v`` against the positive word and the ``noise`` words, update
+    their output rows (eq. 13 of docs/derivation.md), and leave dL/dv (eq. 12)
+    in ``dv`` for the caller to apply. Returns the loss before the step (eq. 8)."""
     dim = v.shape[0]
     dv[:] = 0.0
     loss = 0.0
-    for k in range(negative + 1):
+    for k in range(noise.shape[0] + 1):
         if k == 0:
             target, label = positive, np.float32(1.0)
         else:
-            target = draw_alias(state, accept, alias)
+            target = noise[k - 1]
             if target == positive:
                 continue  # as word2vec: a positive drawn as noise is skipped
             label = np.float32(0.0)
@@ -95,7 +101,7 @@ def _subsample(ids, start, end, keep_prob, state, kept):
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-                   window, shrink, negative, eta_start, eta_end, state, kept, dv):
+                   window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv):
     """Skip-gram over one batch: every (centre, context) pair in a dynamic window.
 
     Parameters
@@ -105,9 +111,13 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     keep_prob : float32 (V,), subsampling; accept, alias : the noise alias table.
     window : largest context distance; shrink : draw each centre word's window
     from 1..window (word2vec), or always use all of it (item2vec baskets).
+    share_noise : draw the noise words once per centre word and use them for
+    all its context words (Ji et al. 2016), instead of once per pair: the
+    output rows they touch stay in cache, which is most of the speed-up.
     eta_start, eta_end : learning rate at the batch's first and last word.
     state : uint64 (1,) generator state; kept : int32 scratch as long as the
-    longest sentence; dv : float32 (d,) scratch.
+    longest sentence; noise : int64 (negative,) scratch, its length sets how
+    many noise words per positive; dv : float32 (d,) scratch.
 
     Returns ``(loss_sum, pairs)``: the summed loss (eq. 8) and pair count.
     """
@@ -123,11 +133,14 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
             # dynamic window, 1..window (eq. 24), or the whole window (item2vec)
             b = 1 + random_below(state, window) if shrink else window
             v = W_in[kept[i]]
+            if share_noise:
+                _draw_noise(noise, state, accept, alias)
             for j in range(max(0, i - b), min(m, i + b + 1)):
                 if j == i:
                     continue
-                loss += _negative_sampling_step(v, W_out, kept[j], negative,
-                                                accept, alias, state, eta, dv)
+                if not share_noise:
+                    _draw_noise(noise, state, accept, alias)
+                loss += _negative_sampling_step(v, W_out, kept[j], noise, eta, dv)
                 for x in range(v.shape[0]):
                     v[x] -= eta * dv[x]  # v <- v - eta dL/dv  (eq. 14)
                 pairs += 1
@@ -136,9 +149,10 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-               window, shrink, negative, eta_start, eta_end, state, kept, dv, h):
+               window, shrink, eta_start, eta_end, state, kept, noise, dv, h):
     """CBOW over one batch: predict each centre word from the mean of its
-    context (eq. 15). Same parameters as ``train_skipgram`` plus ``h``, a
+    context (eq. 15). Same parameters as ``train_skipgram`` (less
+    ``share_noise``: there is one positive per centre word) plus ``h``, a
     float32 (d,) scratch for the context mean. Returns ``(loss_sum, pairs)``
     with one "pair" per centre word that has context."""
     n_words = ids.shape[0]
@@ -164,8 +178,8 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                         h[x] += row[x]
             for x in range(dim):
                 h[x] /= count  # h = mean of the context vectors (eq. 15)
-            loss += _negative_sampling_step(h, W_out, kept[i], negative,
-                                            accept, alias, state, eta, dv)
+            _draw_noise(noise, state, accept, alias)
+            loss += _negative_sampling_step(h, W_out, kept[i], noise, eta, dv)
             for j in range(lo, hi):
                 if j != i:
                     row = W_in[kept[j]]

@@ -49,6 +49,10 @@ class Word2Vec:
         words more (word2vec); False uses the whole window (item2vec).
     negative : int
         Noise words drawn per positive example.
+    share_noise : bool
+        Skip-gram only: draw the noise words once per centre word and use them
+        for all its context words (Ji et al. 2016); faster, as accurate (see
+        benchmarks/). False draws them afresh for every pair, as word2vec does.
     min_count : int
         Words seen fewer times are left out of the vocabulary.
     sample : float
@@ -83,7 +87,7 @@ class Word2Vec:
     """
 
     def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5,
-                 shrink_windows: bool = True, negative: int = 5,
+                 shrink_windows: bool = True, negative: int = 5, share_noise: bool = True,
                  min_count: int = 5, sample: float = 1e-3, epochs: int = 5,
                  alpha: float | None = None, min_alpha: float | None = None,
                  ns_exponent: float = 0.75, max_vocab_size: int | None = None,
@@ -94,6 +98,7 @@ class Word2Vec:
         self.window = window
         self.shrink_windows = shrink_windows
         self.negative = negative
+        self.share_noise = share_noise
         self.min_count = min_count
         self.sample = sample
         self.epochs = epochs
@@ -118,7 +123,7 @@ class Word2Vec:
 
     # --- settings -------------------------------------------------------------
 
-    PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "min_count", "sample", "epochs", "alpha",
+    PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "share_noise", "min_count", "sample", "epochs", "alpha",
               "min_alpha", "ns_exponent", "max_vocab_size", "max_sentence_length",
               "lowercase", "workers", "seed", "batch_words")
 
@@ -258,6 +263,7 @@ class Word2Vec:
         def train(worker):
             state = seed_state(self.seed, stream=worker)
             kept = np.empty(self.max_sentence_length, dtype=np.int32)
+            noise = np.empty(self.negative, dtype=np.int64)
             dv = np.empty(self.dim, dtype=np.float32)
             h = np.empty(self.dim, dtype=np.float32)
             try:
@@ -265,13 +271,14 @@ class Word2Vec:
                     epoch, ids, ends, eta_start, eta_end = job
                     if stop.is_set():
                         continue
-                    common = (self.W_in_, self.W_out_, ids, ends, keep, accept, alias,
-                              self.window, self.shrink_windows, self.negative, eta_start, eta_end,
-                              state, kept, dv)
+                    data = (self.W_in_, self.W_out_, ids, ends, keep, accept, alias,
+                            self.window, self.shrink_windows)
                     if self.sg:
-                        loss, pairs = kernels.train_skipgram(*common)
+                        loss, pairs = kernels.train_skipgram(
+                            *data, self.share_noise, eta_start, eta_end, state, kept, noise, dv)
                     else:
-                        loss, pairs = kernels.train_cbow(*common, h)
+                        loss, pairs = kernels.train_cbow(
+                            *data, eta_start, eta_end, state, kept, noise, dv, h)
                     results.put(("batch", epoch, len(ids), loss, pairs, eta_end))
             except BaseException as error:
                 stop.set()

@@ -19,9 +19,12 @@ def _subsample(sentence, keep_prob, state):
             if not (keep_prob[w] < 1.0 and random_unit(state) >= keep_prob[w])]
 
 
-def _targets(positive, negative, accept, alias, state):
-    """The positive word then the negatives, skipping noise equal to the positive."""
-    noise = [draw_alias(state, accept, alias) for _ in range(negative)]
+def _noise(negative, accept, alias, state):
+    return [draw_alias(state, accept, alias) for _ in range(negative)]
+
+
+def _targets(positive, noise):
+    """The positive word then the noise words, skipping noise equal to the positive."""
     targets = [positive] + [w for w in noise if w != positive]
     labels = np.zeros(len(targets), dtype=np.float32)
     labels[0] = 1.0
@@ -40,7 +43,7 @@ def _eta(eta_start, eta_end, offset, n_words):
 
 
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-                   window, shrink, negative, eta_start, eta_end, state):
+                   window, shrink, share_noise, negative, eta_start, eta_end, state):
     """Reference of ``kernels.train_skipgram``; returns ``(loss_sum, pairs)``."""
     loss, pairs = 0.0, 0
     for offset, sentence in _sentences(ids, sentence_ends):
@@ -48,10 +51,12 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         kept = _subsample(sentence, keep_prob, state)
         for i, center in enumerate(kept):
             b = 1 + random_below(state, window) if shrink else window
+            shared = _noise(negative, accept, alias, state) if share_noise else None
             for j in range(max(0, i - b), min(len(kept), i + b + 1)):
                 if j == i:
                     continue
-                targets, labels = _targets(kept[j], negative, accept, alias, state)
+                noise = shared or _noise(negative, accept, alias, state)
+                targets, labels = _targets(kept[j], noise)
                 loss += sgns.skipgram_update(W_in, W_out, center, targets, labels, eta)
                 pairs += 1
     return loss, pairs
@@ -69,7 +74,7 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
             context = [kept[j] for j in range(max(0, i - b), min(len(kept), i + b + 1)) if j != i]
             if not context:
                 continue
-            targets, labels = _targets(center, negative, accept, alias, state)
+            targets, labels = _targets(center, _noise(negative, accept, alias, state))
             loss += sgns.cbow_update(W_in, W_out, np.array(context), targets, labels, eta)
             pairs += 1
     return loss, pairs
