@@ -40,25 +40,53 @@ from w2v.progress import format_count, format_duration
 @click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
               type=click.IntRange(min=1), help="Training threads (1 for bit-identical reruns).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
+@click.option("--checkpoint", is_flag=True,
+              help="Save the model to OUTPUT after every epoch, so that an interrupted run "
+                   "can be finished with --resume OUTPUT.")
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
-              help="Continue training this model (its vocabulary and settings) on CORPUS.")
+              help="Finish MODEL's interrupted run, or (if it finished) train it --epochs more "
+                   "on CORPUS, keeping its vocabulary and settings.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def train(corpus, output, resume, quiet, epochs, **settings):
+@click.pass_context
+def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, or a folder of them;
     one sentence per line) and save them to a model file."""
     _check_writable(output)
     log = None if quiet else sys.stderr
-    if resume:
-        model = w2v.load(resume)
-        model.workers = settings["workers"]
-        model.train(corpus, epochs=epochs, progress=log)
-    else:
-        settings = {key: value for key, value in settings.items() if value is not None}
-        model = w2v.Word2Vec(epochs=epochs, **settings)
-        model.train(corpus, progress=log)
+    save_epoch = (lambda model: model.save(output)) if checkpoint else None
+    try:
+        if resume:
+            _refuse_settings_with_resume(ctx)
+            model = w2v.load(resume)
+            model.workers = settings["workers"]
+            if model.unfinished:
+                model.resume(corpus, progress=log, on_epoch_end=save_epoch)
+            else:
+                model.train(corpus, epochs=epochs, progress=log, on_epoch_end=save_epoch)
+        else:
+            settings = {key: value for key, value in settings.items() if value is not None}
+            model = w2v.Word2Vec(epochs=epochs, **settings)
+            model.train(corpus, progress=log, on_epoch_end=save_epoch)
+    except KeyboardInterrupt:
+        kept = (f"{output} holds the last completed epoch: finish with "
+                f"`w2v train {corpus} --resume {output} -o {output}`"
+                if checkpoint and Path(output).exists() else "nothing was saved (--checkpoint keeps "
+                "every completed epoch)")
+        click.echo(f"\ninterrupted; {kept}", err=True)
+        ctx.exit(130)
     model.save(output)
     if not quiet:
         _summary(model, output)
+
+
+def _refuse_settings_with_resume(ctx):
+    """A resumed model keeps its own settings: say so rather than ignore options."""
+    given = [name for name in ("sg", "dim", "window", "negative", "min_count", "sample", "alpha",
+                               "min_alpha", "ns_exponent", "max_vocab_size", "lowercase", "seed")
+             if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise click.UsageError(f"{options} cannot be changed when resuming: the model keeps its settings")
 
 
 def _check_writable(output):

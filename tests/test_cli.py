@@ -86,3 +86,8 @@ def test_user_mistakes_are_one_line_without_traceback(runner, trained, tmp_path)
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], (args, lines)
         assert "Traceback" not in result.output
+
+
+def test_resume_refuses_settings_it_would_ignore(trained, runner, corpus_file):
+    result = runner.invoke(main, ["train", str(corpus_file), "--resume", str(trained), "--dim", "50"])
+    assert result.exit_code == 2 and "--dim cannot be changed when resuming" in result.output

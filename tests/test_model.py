@@ -189,3 +189,34 @@ def test_pickled_object_array_is_refused_without_running_it(saved, tmp_path):
     with pytest.raises(ModelFormatError, match="object"):
         w2v.load(saved)
     assert not marker.exists()
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, topics):
+    path = tmp_path / "ckpt.w2v"
+
+    def save_then_stop_after_first(model):
+        model.save(path)
+        if model.run_["completed"] == 1:
+            raise KeyboardInterrupt
+
+    model = Word2Vec(dim=8, min_count=1, epochs=3, sample=0, batch_words=1000)
+    with pytest.raises(KeyboardInterrupt):
+        model.train(topics, progress=None, on_epoch_end=save_then_stop_after_first)
+    checkpoint = w2v.load(path)
+    assert checkpoint.unfinished and checkpoint.run_["completed"] == 1 == checkpoint.epochs_trained_
+    learning_rate_at_checkpoint = checkpoint.loss_history_[-1, 2]
+    checkpoint.resume(topics, progress=None)
+    assert not checkpoint.unfinished and checkpoint.epochs_trained_ == 3
+    # The schedule went on from where it stopped rather than restarting at alpha.
+    resumed_rates = checkpoint.loss_history_[len(model.loss_history_):, 2]
+    assert resumed_rates.max() <= learning_rate_at_checkpoint
+    assert resumed_rates[-1] == pytest.approx(model.end_alpha, abs=1e-4)
+    assert topic_separation(checkpoint.wv) > 0.3
+    with pytest.raises(w2v.W2VError, match="no unfinished training run"):
+        checkpoint.resume(topics, progress=None)
+
+
+def test_divergence_is_reported_with_the_epoch_and_a_fix(topics):
+    model = Word2Vec(dim=8, min_count=1, epochs=2, alpha=1e30, sample=0)
+    with pytest.raises(w2v.TrainingDivergedError, match=r"epoch 1: .*lower the learning rate \(alpha is 1e\+30, try 1e\+29\)"):
+        model.train(topics, progress=None)

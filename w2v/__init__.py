@@ -5,21 +5,32 @@ readable and fast.
 >>> model = w2v.Word2Vec(dim=100).train("corpus.txt")   # doctest: +SKIP
 >>> model.save("corpus.w2v")                            # doctest: +SKIP
 >>> w2v.load("corpus.w2v").wv.most_similar("king")      # doctest: +SKIP
+>>> w2v.load("vectors.bin").most_similar("king")        # doctest: +SKIP
 """
 
 __version__ = "0.1.0"
 
 from .corpus import Corpus
-from .errors import CorpusError, ModelFormatError, VocabularyError, W2VError
+from .errors import CorpusError, ModelFormatError, TrainingDivergedError, VocabularyError, W2VError
+from .formats import detect_format, load_vectors, load_word2vec_format
 from .keyedvectors import KeyedVectors, UnknownWordError
 from .model import Word2Vec
 from .vocab import Vocabulary
 
 
-def load(path) -> Word2Vec:
-    """Load a model file written by ``Word2Vec.save`` (or ``w2v train``)."""
-    return Word2Vec.load(path)
+def load(path) -> Word2Vec | KeyedVectors:
+    """Load a model file written by ``Word2Vec.save`` (or ``w2v train``) as a
+    ``Word2Vec``, or a vector file as ``KeyedVectors``: word2vec text or
+    binary (word2vec C, gensim, fastText ``.vec``; optionally compressed) or
+    TensorBoard projector files. The format is recognised by the content.
+
+    ``load_vectors(path)`` gives ``KeyedVectors`` for all of them (a model's ``.wv``).
+    """
+    if detect_format(path) == "w2v-model":
+        return Word2Vec.load(path)
+    return load_vectors(path)
 
 
-__all__ = ["Corpus", "CorpusError", "KeyedVectors", "ModelFormatError", "UnknownWordError",
-           "VocabularyError", "Vocabulary", "W2VError", "Word2Vec", "load", "__version__"]
+__all__ = ["Corpus", "CorpusError", "KeyedVectors", "ModelFormatError", "TrainingDivergedError", "UnknownWordError",
+           "VocabularyError", "Vocabulary", "W2VError", "Word2Vec", "detect_format", "load",
+           "load_vectors", "load_word2vec_format", "__version__"]

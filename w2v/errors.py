@@ -18,3 +18,7 @@ class VocabularyError(W2VError):
 
 class ModelFormatError(W2VError):
     """A model or vector file is malformed, truncated or of an unknown version."""
+
+
+class TrainingDivergedError(W2VError):
+    """The loss or the vectors became NaN or infinite: the learning rate is too high."""

@@ -9,6 +9,8 @@ rate, and reports progress and loss.
 
 from __future__ import annotations
 
+import collections
+import math
 import queue
 import sys
 import threading
@@ -21,7 +23,7 @@ import numpy as np
 from . import kernels, modelfile
 from .batches import BatchCache, make_batches
 from .corpus import Corpus
-from .errors import CorpusError, ModelFormatError
+from .errors import CorpusError, ModelFormatError, TrainingDivergedError, W2VError
 from .keyedvectors import KeyedVectors
 from .progress import Progress
 from .sampling import alias_table, seed_state
@@ -119,6 +121,7 @@ class Word2Vec:
         self.words_trained_ = 0
         self.training_seconds_ = 0.0
         self.read_stats_ = None
+        self.run_: dict | None = None  # the last train() call: epochs planned and completed
         self._wv: KeyedVectors | None = None
 
     # --- settings -------------------------------------------------------------
@@ -174,12 +177,16 @@ class Word2Vec:
         self._wv = None
         return self
 
-    def train(self, corpus, epochs: int | None = None, progress=sys.stderr) -> Word2Vec:
+    def train(self, corpus, epochs: int | None = None, progress=sys.stderr,
+              on_epoch_end=None) -> Word2Vec:
         """Train on ``corpus``: a path (file or folder, plain or compressed) or a
         re-iterable collection of token lists. Builds the vocabulary first when
-        there is none; otherwise continues training the current vectors.
+        there is none; otherwise continues training the current vectors with a
+        new learning-rate schedule over ``epochs`` (default ``self.epochs``).
 
         ``progress`` is a stream for progress lines, or None for silence.
+        ``on_epoch_end(model)`` is called after each completed epoch, while no
+        thread touches the vectors (e.g. to save a checkpoint).
         """
         if self.vocab_ is None:
             self.build_vocab(corpus)
@@ -194,13 +201,23 @@ class Word2Vec:
             words_per_epoch = sum(len(ids) for ids, _ in self._batches(sentences))
         if words_per_epoch == 0:
             raise CorpusError("no word of the corpus is in the vocabulary: nothing to train on")
-        started = time.perf_counter()
-        self._train_epochs(sentences, epochs, words_per_epoch, Progress(
-            words_per_epoch * epochs, stream=progress))
-        self.training_seconds_ += time.perf_counter() - started
-        self.read_stats_ = getattr(sentences, "stats", self.read_stats_)
-        self._wv = None
-        return self
+        self.run_ = {"epochs": epochs, "completed": 0, "words_per_epoch": words_per_epoch}
+        return self._run(sentences, progress, on_epoch_end)
+
+    def resume(self, corpus, progress=sys.stderr, on_epoch_end=None) -> Word2Vec:
+        """Finish a run that was interrupted (e.g. a checkpoint saved by
+        ``on_epoch_end``): the remaining epochs, with the learning rate going on
+        from where it stopped."""
+        if self.run_ is None or self.run_["completed"] >= self.run_["epochs"]:
+            raise W2VError("this model has no unfinished training run to resume; "
+                           "train it further with train(corpus, epochs=N)")
+        self._validate()
+        return self._run(self._sentences(corpus), progress, on_epoch_end)
+
+    @property
+    def unfinished(self) -> bool:
+        """Whether the last training run stopped before its last epoch."""
+        return self.run_ is not None and self.run_["completed"] < self.run_["epochs"]
 
     def _sentences(self, corpus) -> Iterable[list[str]]:
         if isinstance(corpus, (str, Path)):
@@ -214,42 +231,69 @@ class Word2Vec:
     def _batches(self, sentences):
         return make_batches(sentences, self.vocab_.index, self.batch_words, self.max_sentence_length)
 
-    def _train_epochs(self, sentences, epochs, words_per_epoch, progress):
-        """Run the kernel over ``epochs`` passes: one reader thread makes
-        batches, ``workers`` threads train on them (the kernel releases the GIL)."""
-        total = words_per_epoch * epochs
-        start_words = self.words_trained_
+    def _run(self, sentences, progress, on_epoch_end) -> Word2Vec:
+        run = self.run_
+        remaining = run["epochs"] - run["completed"]
+        started = time.perf_counter()
+        try:
+            self._train_epochs(sentences, Progress(run["words_per_epoch"] * remaining,
+                                                   stream=progress), on_epoch_end)
+        finally:
+            self.training_seconds_ += time.perf_counter() - started
+            self.read_stats_ = getattr(sentences, "stats", self.read_stats_)
+            self._wv = None
+        return self
+
+    def _train_epochs(self, sentences, progress, on_epoch_end):
+        """Run the kernel over the remaining epochs of ``self.run_``: one reader
+        thread makes batches, ``workers`` threads train on them (the kernel
+        releases the GIL), and this thread keeps the books. At the end of each
+        epoch the reader waits until every batch is trained, so that the
+        vectors are consistent when the epoch is checked and checkpointed."""
+        run = self.run_
+        first, epochs, words_per_epoch = run["completed"], run["epochs"], run["words_per_epoch"]
+        total = words_per_epoch * epochs  # the schedule spans the whole run
         eta0, eta1 = self.start_alpha, self.end_alpha
         keep = self.vocab_.keep_probabilities(self.sample)
         accept, alias = alias_table(self.vocab_.noise_distribution(self.ns_exponent))
         jobs: queue.Queue = queue.Queue(maxsize=2 * self.workers)
         results: queue.Queue = queue.Queue()
         stop = threading.Event()
+        epoch_checked = threading.Event()
 
-        def eta_at(done):  # linear decay over this call's words (eq. 22)
+        def eta_at(done):  # linear decay over the run's words (eq. 22)
             return eta0 - (eta0 - eta1) * min(done / total, 1.0)
 
         def epoch_batches(epoch, cache):
             if cache is None:
                 return self._batches(sentences)
-            if epoch == 0:
+            if epoch == first:
                 return cache.record(self._batches(sentences))
             return cache.replay() if cache.complete else self._batches(sentences)
 
+        def put(job) -> bool:
+            while not stop.is_set():
+                try:
+                    jobs.put(job, timeout=0.1)
+                    return True
+                except queue.Full:
+                    pass
+            return False
+
         def read():
-            done = 0
-            cache = BatchCache() if epochs > 1 else None
+            done = first * words_per_epoch
+            cache = BatchCache() if epochs - first > 1 else None
             try:
-                for epoch in range(epochs):
+                for epoch in range(first, epochs):
+                    batches = 0
                     for ids, ends in epoch_batches(epoch, cache):
-                        job = (epoch, ids, ends, eta_at(done), eta_at(done + len(ids)))
+                        if not put((epoch, ids, ends, eta_at(done), eta_at(done + len(ids)))):
+                            return
                         done += len(ids)
-                        while not stop.is_set():
-                            try:
-                                jobs.put(job, timeout=0.1)
-                                break
-                            except queue.Full:
-                                pass
+                        batches += 1
+                    epoch_checked.clear()
+                    results.put(("epoch_end", epoch, batches))
+                    while not epoch_checked.wait(0.1):
                         if stop.is_set():
                             return
             except BaseException as error:  # reported by the main thread
@@ -261,7 +305,7 @@ class Word2Vec:
                     jobs.put(None)
 
         def train(worker):
-            state = seed_state(self.seed, stream=worker)
+            state = seed_state(self.seed, stream=worker + 1000 * self.epochs_trained_)
             kept = np.empty(self.max_sentence_length, dtype=np.int32)
             noise = np.empty(self.negative, dtype=np.int64)
             dv = np.empty(self.dim, dtype=np.float32)
@@ -292,38 +336,65 @@ class Word2Vec:
             thread.start()
         history = list(self.loss_history_)
         step = max(total // HISTORY_POINTS, 1)
-        done = 0
+        done = 0  # words trained in this call
         interval = [0.0, 0]  # loss and pairs since the last history point
         shown = [0.0, 0]  # ... and since the last progress line
+        trained = collections.Counter()  # batches trained per epoch
+        expected = {}  # batches per epoch, once the reader has made them all
         running = self.workers
         error = None
+
+        def finish_epoch(epoch):
+            nonlocal interval
+            if epoch == epochs - 1 and interval[1]:  # the last, partial interval
+                history.append((self.words_trained_, float(epochs), eta1, interval[0] / interval[1]))
+                interval = [0.0, 0]
+            self.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+            self._check_finite(epoch)
+            run["completed"] = epoch + 1
+            self.epochs_trained_ += 1
+            if on_epoch_end is not None:
+                on_epoch_end(self)
+            epoch_checked.set()
+
         try:
             while running:
                 try:
                     message = results.get(timeout=0.1)
                 except queue.Empty:
                     continue
-                if message[0] == "done":
+                kind, *fields = message
+                if kind == "done":
                     running -= 1
-                elif message[0] == "error":
-                    error = error or message[1]
+                elif kind == "error":
+                    error = error or fields[0]
                     stop.set()
+                elif kind == "epoch_end":
+                    epoch, expected[epoch] = fields
+                    if trained[epoch] == expected[epoch]:
+                        finish_epoch(epoch)
                 else:
-                    _, epoch, words, loss, pairs, eta = message
+                    epoch, words, loss, pairs, eta = fields
+                    if not math.isfinite(loss):
+                        self._check_finite(epoch, force=True)
                     done += words
+                    self.words_trained_ += words
+                    trained[epoch] += 1
                     for acc in (interval, shown):
                         acc[0] += loss
                         acc[1] += pairs
-                    if done // step > (done - words) // step or done == total:
-                        mean = interval[0] / max(interval[1], 1)
-                        history.append((start_words + done, self.epochs_trained_ + done / words_per_epoch,
-                                        eta, mean))
+                    position = (first + done / words_per_epoch)  # epochs of the run done
+                    if done // step > (done - words) // step:
+                        history.append((self.words_trained_, position, eta,
+                                        interval[0] / max(interval[1], 1)))
                         interval = [0.0, 0]
-                    mean = shown[0] / max(shown[1], 1)
                     if progress.update(done, epoch=epoch + 1, epochs=epochs, eta=eta,
-                                       loss=mean, force=done == total):
+                                       loss=shown[0] / max(shown[1], 1),
+                                       force=position >= epochs):
                         shown = [0.0, 0]
-        except KeyboardInterrupt:
+                    if trained[epoch] == expected.get(epoch):
+                        finish_epoch(epoch)
+        except BaseException:
             stop.set()
             raise
         finally:
@@ -332,10 +403,16 @@ class Word2Vec:
                 thread.join()
             progress.close()
             self.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
-            self.words_trained_ = start_words + done
-            self.epochs_trained_ += round(done / words_per_epoch)
         if error is not None:
             raise error
+
+    def _check_finite(self, epoch, force=False):
+        """Refuse to go on (or to be saved) with vectors that have diverged."""
+        if force or not (np.isfinite(self.W_in_).all() and np.isfinite(self.W_out_).all()):
+            raise TrainingDivergedError(
+                f"training diverged in epoch {epoch + 1}: the loss or the vectors became "
+                f"NaN or infinite; lower the learning rate (alpha is {self.start_alpha:g}, "
+                f"try {self.start_alpha / 10:g})")
 
     # --- results --------------------------------------------------------------
 
@@ -368,6 +445,7 @@ class Word2Vec:
             "epochs_trained": self.epochs_trained_,
             "words_trained": self.words_trained_,
             "training_seconds": self.training_seconds_,
+            "run": self.run_,
             "loss_history_columns": list(HISTORY_COLUMNS),
         }
         modelfile.save(path, meta, self.vocab_.words, {
@@ -391,4 +469,10 @@ class Word2Vec:
         model.epochs_trained_ = int(meta.get("epochs_trained", 0))
         model.words_trained_ = int(meta.get("words_trained", 0))
         model.training_seconds_ = float(meta.get("training_seconds", 0.0))
+        run = meta.get("run")
+        if run is not None:
+            if not (isinstance(run, dict) and all(isinstance(run.get(k), int) and run[k] >= 0
+                                                  for k in ("epochs", "completed", "words_per_epoch"))):
+                raise ModelFormatError(f"{path}: meta.json has a malformed 'run'")
+            model.run_ = {k: run[k] for k in ("epochs", "completed", "words_per_epoch")}
         return model
