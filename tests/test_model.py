@@ -220,3 +220,27 @@ def test_divergence_is_reported_with_the_epoch_and_a_fix(topics):
     model = Word2Vec(dim=8, min_count=1, epochs=2, alpha=1e30, sample=0)
     with pytest.raises(w2v.TrainingDivergedError, match=r"epoch 1: .*lower the learning rate \(alpha is 1e\+30, try 1e\+29\)"):
         model.train(topics, progress=None)
+
+
+def test_settings_and_vocabulary_are_validated_on_load(saved):
+    def corrupt(name, data):
+        if name == "meta.json":
+            meta = json.loads(data)
+            meta["params"]["window"] = -3
+            return json.dumps(meta)
+        return data
+    rewrite(saved, corrupt)
+    with pytest.raises(ModelFormatError, match="window must be"):
+        w2v.load(saved)
+
+
+def test_a_vocabulary_listing_a_word_twice_is_refused(saved):
+    def duplicate(name, data):
+        if name == "words.json":
+            words = json.loads(data)
+            words[1] = words[0]
+            return json.dumps(words)
+        return data
+    rewrite(saved, duplicate)
+    with pytest.raises(ModelFormatError, match="twice"):
+        w2v.load(saved)

@@ -463,7 +463,12 @@ class Word2Vec:
         model = cls(**{k: v for k, v in params.items() if k in cls.PARAMS})
         if model.dim != meta["dim"]:
             raise ModelFormatError(f"{path}: dim {model.dim} in params but {meta['dim']} in meta")
-        model.vocab_ = Vocabulary(words, arrays["counts"], corpus_tokens=int(meta.get("corpus_tokens", 0)))
+        try:
+            model._validate()
+            model.vocab_ = Vocabulary(words, arrays["counts"],
+                                      corpus_tokens=int(meta.get("corpus_tokens", 0)))
+        except (ValueError, TypeError, W2VError) as error:
+            raise ModelFormatError(f"{path}: {error}") from None
         model.W_in_, model.W_out_ = arrays["W_in"], arrays["W_out"]
         model.loss_history_ = arrays["loss_history"]
         model.epochs_trained_ = int(meta.get("epochs_trained", 0))

@@ -1,0 +1,92 @@
+"""Property-based tests: whatever the input, the readers and loaders either
+work or raise their documented error, and never allocate what a file only
+claims to hold."""
+
+import io
+import json
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import w2v
+from w2v import ModelFormatError
+from w2v.corpus import read_sentences
+from w2v.errors import CorpusError
+from w2v.tokenize import tokenize
+
+FUZZ = settings(max_examples=150, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(st.text())
+def test_tokenize_any_text(text):
+    tokens = tokenize(text)
+    assert all(token and not any(c.isspace() for c in token) for token in tokens)
+    assert tokens == tokenize(text.lower())
+    assert tokenize(" ".join(tokens)) == tokens
+
+
+@FUZZ
+@given(data=st.binary(max_size=2000))
+def test_corpus_reader_on_any_bytes(tmp_path, data):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(data)
+    try:
+        sentences = list(read_sentences(path, max_sentence_length=7))
+    except CorpusError:
+        assert b"\x00" in data  # the only refusal for a plain file: binary content
+        return
+    assert all(0 < len(s) <= 7 for s in sentences)
+
+
+@pytest.fixture(scope="module")
+def model_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "m.w2v"
+    w2v.Word2Vec(dim=4, min_count=1, epochs=1).train([["a", "b", "c"]] * 20, progress=None).save(path)
+    return path.read_bytes()
+
+
+@FUZZ
+@given(flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(1, 255)), min_size=1, max_size=8))
+def test_model_loader_on_corrupted_files(tmp_path, model_bytes, flips):
+    data = bytearray(model_bytes)
+    for position, xor in flips:
+        data[position % len(data)] ^= xor
+    path = tmp_path / "bad.w2v"
+    path.write_bytes(bytes(data))
+    try:
+        model = w2v.load(path)
+    except ModelFormatError:
+        return
+    # A flip the format cannot see (inside float data) still gives a well-formed model.
+    assert model.W_in_.shape == (len(model.vocab_), model.dim)
+
+
+@FUZZ
+@given(vocab_size=st.integers(1, 2**62), dim=st.integers(1, 2**40))
+def test_lying_sizes_are_refused_without_allocating_them(tmp_path, model_bytes, vocab_size, dim):
+    with zipfile.ZipFile(io.BytesIO(model_bytes)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    meta = json.loads(members["meta.json"])
+    if (vocab_size, dim) == (meta["vocab_size"], meta["dim"]):
+        return
+    meta["vocab_size"], meta["dim"] = vocab_size, dim
+    meta["params"]["dim"] = dim
+    members["meta.json"] = json.dumps(meta).encode()
+    path = tmp_path / "liar.w2v"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFormatError):
+            w2v.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
