@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,10 @@ def load(path, expected: dict[str, tuple[str, tuple]]) -> tuple[dict, list[str],
                 raise ModelFormatError(f"{path}: words.json does not list {sizes['V']} words")
             arrays = {name: _read_npy(archive, name, dtype, shape, sizes, path)
                       for name, (dtype, shape) in expected.items()}
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
+    # zipfile reports damage in many ways: a bad CRC or header, an unknown
+    # compression method (NotImplementedError), an "encrypted" flag (RuntimeError).
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+            zlib.error) as err:
         raise ModelFormatError(f"{path} is damaged: {err}") from None
     return meta, words, arrays
 
