@@ -4,7 +4,10 @@ import click
 
 from w2v import W2VError
 
-from .similar import similar
+from .analogy import analogy
+from .evaluate import evaluate
+from .export import export
+from .similar import neighbours, similar
 from .train import train
 
 
@@ -26,3 +29,7 @@ def main():
 
 main.add_command(train)
 main.add_command(similar)
+main.add_command(neighbours)
+main.add_command(analogy)
+main.add_command(evaluate)
+main.add_command(export)

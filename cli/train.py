@@ -58,6 +58,10 @@ def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
         if resume:
             _refuse_settings_with_resume(ctx)
             model = w2v.load(resume)
+            if not isinstance(model, w2v.Word2Vec):
+                raise click.ClickException(
+                    f"{resume} holds vectors only; --resume needs a w2v model file (it keeps "
+                    "the output vectors and counts that training goes on from)")
             model.workers = settings["workers"]
             if model.unfinished:
                 model.resume(corpus, progress=log, on_epoch_end=save_epoch)

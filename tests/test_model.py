@@ -244,3 +244,12 @@ def test_a_vocabulary_listing_a_word_twice_is_refused(saved):
     rewrite(saved, duplicate)
     with pytest.raises(ModelFormatError, match="twice"):
         w2v.load(saved)
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path, topics):
+    import os
+    path = tmp_path / "m.w2v"
+    Word2Vec(dim=4, min_count=1, epochs=1).train(topics, progress=None).save(path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

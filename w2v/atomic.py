@@ -20,6 +20,9 @@ def atomic_write(path, mode: str = "wb"):
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
+            # mkstemp makes the file private (0600); give it the permissions a
+            # plain open() would have, or keep those of the file it replaces.
+            os.fchmod(handle.fileno(), _permissions_for(path))
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
@@ -33,3 +36,12 @@ def atomic_write(path, mode: str = "wb"):
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _permissions_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
