@@ -7,6 +7,7 @@ from w2v import W2VError
 from .analogy import analogy
 from .evaluate import evaluate
 from .export import export
+from .plot import plot, plot_analogy, plot_loss
 from .similar import neighbours, similar
 from .train import train
 
@@ -33,3 +34,6 @@ main.add_command(neighbours)
 main.add_command(analogy)
 main.add_command(evaluate)
 main.add_command(export)
+main.add_command(plot)
+main.add_command(plot_analogy)
+main.add_command(plot_loss)
