@@ -32,7 +32,7 @@ def test_kernel_matches_reference(mode, share_noise, seed, shrink):
     fast_state, slow_state = seed_state(seed), seed_state(seed)
 
     data = (ids, ends, keep, accept, alias, window, shrink)
-    kept, noise, dv, h = (np.empty(64, np.int32), np.empty(negative, np.int64),
+    kept, noise, dv, h = (np.empty(64, np.int32), np.empty((2 * window, negative), np.int64),
                           np.empty(D, np.float32), np.empty(D, np.float32))
     if mode == "skipgram":
         fast_loss, fast_pairs = kernels.train_skipgram(

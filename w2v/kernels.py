@@ -15,6 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .prefetch import prefetch_row
 from .sampling import draw_alias, random_below, random_unit
 
 # Scores are clamped so exp() stays finite in float32; at |s| = 30 the
@@ -62,6 +63,9 @@ def _negative_sampling_step(v, W_out, positive, noise, eta, dv):
     their output rows (eq. 13 of docs/derivation.md), and leave dL/dv (eq. 12)
     in ``dv`` for the caller to apply. Returns the loss before the step (eq. 8)."""
     dim = v.shape[0]
+    prefetch_row(W_out, positive)  # all rows load at once, not one after another
+    for k in range(noise.shape[0]):
+        prefetch_row(W_out, noise[k])
     dv[:] = 0.0
     loss = 0.0
     for k in range(noise.shape[0] + 1):
@@ -114,10 +118,12 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     share_noise : draw the noise words once per centre word and use them for
     all its context words (Ji et al. 2016), instead of once per pair: the
     output rows they touch stay in cache, which is most of the speed-up.
+    Each pair updates the context word's input vector and the centre word's
+    and noise words' output vectors (word2vec C's orientation).
     eta_start, eta_end : learning rate at the batch's first and last word.
     state : uint64 (1,) generator state; kept : int32 scratch as long as the
-    longest sentence; noise : int64 (negative,) scratch, its length sets how
-    many noise words per positive; dv : float32 (d,) scratch.
+    longest sentence; noise : int64 (2 * window, negative) scratch, its width
+    sets how many noise words per positive; dv : float32 (d,) scratch.
 
     Returns ``(loss_sum, pairs)``: the summed loss (eq. 8) and pair count.
     """
@@ -132,18 +138,31 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         for i in range(m):
             # dynamic window, 1..window (eq. 24), or the whole window (item2vec)
             b = 1 + random_below(state, window) if shrink else window
-            v = W_in[kept[i]]
-            if share_noise:
-                _draw_noise(noise, state, accept, alias)
-            for j in range(max(0, i - b), min(m, i + b + 1)):
+            lo, hi = max(0, i - b), min(m, i + b + 1)
+            n_pairs = hi - lo - 1
+            # The window's noise is drawn up front, so the next pair's rows can
+            # be prefetched while the current pair is computed.
+            for p in range(1 if share_noise else n_pairs):
+                _draw_noise(noise[p], state, accept, alias)
+            p = 0
+            for j in range(lo, hi):
                 if j == i:
                     continue
-                if not share_noise:
-                    _draw_noise(noise, state, accept, alias)
-                loss += _negative_sampling_step(v, W_out, kept[j], noise, eta, dv)
+                if p + 1 < n_pairs:
+                    prefetch_row(W_in, kept[j + 1 if j + 1 != i else j + 2])
+                    if not share_noise:
+                        for k in range(noise.shape[1]):
+                            prefetch_row(W_out, noise[p + 1, k])
+                # As in word2vec C, the context word is the input and the centre
+                # word the positive output: with shared noise, each input vector
+                # then meets the window's noise words once, not 2b times.
+                v = W_in[kept[j]]
+                loss += _negative_sampling_step(v, W_out, kept[i], noise[0 if share_noise else p],
+                                                eta, dv)
                 for x in range(v.shape[0]):
                     v[x] -= eta * dv[x]  # v <- v - eta dL/dv  (eq. 14)
-                pairs += 1
+                p += 1
+            pairs += n_pairs
     return loss, pairs
 
 
@@ -170,6 +189,9 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
             count = hi - lo - 1
             if count == 0:
                 continue
+            _draw_noise(noise[0], state, accept, alias)
+            for j in range(lo, hi):
+                prefetch_row(W_in, kept[j])
             h[:] = 0.0
             for j in range(lo, hi):
                 if j != i:
@@ -178,8 +200,7 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                         h[x] += row[x]
             for x in range(dim):
                 h[x] /= count  # h = mean of the context vectors (eq. 15)
-            _draw_noise(noise, state, accept, alias)
-            loss += _negative_sampling_step(h, W_out, kept[i], noise, eta, dv)
+            loss += _negative_sampling_step(h, W_out, kept[i], noise[0], eta, dv)
             for j in range(lo, hi):
                 if j != i:
                     row = W_in[kept[j]]

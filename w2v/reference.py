@@ -51,13 +51,15 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         kept = _subsample(sentence, keep_prob, state)
         for i, center in enumerate(kept):
             b = 1 + random_below(state, window) if shrink else window
-            shared = _noise(negative, accept, alias, state) if share_noise else None
-            for j in range(max(0, i - b), min(len(kept), i + b + 1)):
-                if j == i:
-                    continue
-                noise = shared or _noise(negative, accept, alias, state)
-                targets, labels = _targets(kept[j], noise)
-                loss += sgns.skipgram_update(W_in, W_out, center, targets, labels, eta)
+            context = [j for j in range(max(0, i - b), min(len(kept), i + b + 1)) if j != i]
+            # the window's noise is drawn up front: once, or once per pair
+            draws = [_noise(negative, accept, alias, state)
+                     for _ in range(1 if share_noise else len(context))]
+            for p, j in enumerate(context):
+                noise = draws[0 if share_noise else p]
+                # the context word is the input, the centre word the positive output
+                targets, labels = _targets(center, noise)
+                loss += sgns.skipgram_update(W_in, W_out, kept[j], targets, labels, eta)
                 pairs += 1
     return loss, pairs
 
