@@ -90,3 +90,44 @@ def test_lying_sizes_are_refused_without_allocating_them(tmp_path, model_bytes, 
     finally:
         tracemalloc.stop()
     assert peak < 5_000_000
+
+
+# --- vector files and evaluation files ---------------------------------------
+
+from w2v import formats  # noqa: E402
+from w2v.errors import W2VError  # noqa: E402
+from w2v.evaluate import read_analogies, read_word_pairs  # noqa: E402
+
+VECTOR_HEADERS = [b"", b"3 2\n", b"2 4\n", b"1 1\n", b"99999999999 300\n", b"2 -1\n"]
+
+
+@FUZZ
+@given(header=st.sampled_from(VECTOR_HEADERS), body=st.binary(max_size=300),
+       binary=st.sampled_from([None, True, False]))
+def test_word2vec_loader_on_any_bytes(tmp_path, header, body, binary):
+    path = tmp_path / "v.bin"
+    path.write_bytes(header + body)
+    tracemalloc.start()
+    try:
+        kv = formats.load_word2vec_format(path, binary=binary)
+    except W2VError:
+        return
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 5_000_000  # whatever the header claims
+    assert kv.vectors.shape == (len(kv), kv.vector_size)
+    assert np.isfinite(kv.vectors).all()
+
+
+@FUZZ
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40), max_size=30))
+def test_analogy_and_pair_readers_on_any_lines(tmp_path, lines):
+    path = tmp_path / "eval.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    for reader in (read_analogies, read_word_pairs):
+        try:
+            result = reader(path)
+        except W2VError:
+            continue
+        assert isinstance(result, list)
