@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from .errors import W2VError
 from .keyedvectors import COSMUL_EPSILON
@@ -293,6 +292,8 @@ def evaluate_word_pairs(kv, pairs=None, restrict_vocab: int = 300_000,
     if len(model) < 2:
         raise W2VError(f"{path}: fewer than two pairs have both words in the vocabulary "
                        f"({oov} pairs have an unknown word)")
+    from scipy import stats  # imported here: it alone took longer than all of w2v's start-up
+
     return SimilarityResult(spearman=float(stats.spearmanr(human, model).statistic),
                             pearson=float(stats.pearsonr(human, model).statistic),
                             pairs=len(model), oov_pairs=oov)
