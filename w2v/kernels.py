@@ -103,6 +103,15 @@ def _subsample(ids, start, end, keep_prob, state, kept):
     return m
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _window(i, m, window, shrink, state):
+    """Bounds [lo, hi) of centre word i's window in a sentence of m kept words:
+    a dynamic window of 1..window words each side (eq. 24), or all of it
+    (item2vec baskets)."""
+    b = 1 + random_below(state, window) if shrink else window
+    return max(0, i - b), min(m, i + b + 1)
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                    window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv):
@@ -136,9 +145,7 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         m = _subsample(ids, start, end, keep_prob, state, kept)
         start = end
         for i in range(m):
-            # dynamic window, 1..window (eq. 24), or the whole window (item2vec)
-            b = 1 + random_below(state, window) if shrink else window
-            lo, hi = max(0, i - b), min(m, i + b + 1)
+            lo, hi = _window(i, m, window, shrink, state)
             n_pairs = hi - lo - 1
             # The window's noise is drawn up front, so the next pair's rows can
             # be prefetched while the current pair is computed.
@@ -184,8 +191,7 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         m = _subsample(ids, start, end, keep_prob, state, kept)
         start = end
         for i in range(m):
-            b = 1 + random_below(state, window) if shrink else window
-            lo, hi = max(0, i - b), min(m, i + b + 1)
+            lo, hi = _window(i, m, window, shrink, state)
             count = hi - lo - 1
             if count == 0:
                 continue
