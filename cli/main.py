@@ -7,6 +7,7 @@ from w2v import W2VError
 from .analogy import analogy
 from .evaluate import evaluate
 from .export import export
+from .item2vec import item2vec, recommend
 from .plot import plot, plot_analogy, plot_loss
 from .similar import neighbours, similar
 from .train import train
@@ -37,3 +38,5 @@ main.add_command(export)
 main.add_command(plot)
 main.add_command(plot_analogy)
 main.add_command(plot_loss)
+main.add_command(item2vec)
+main.add_command(recommend)

@@ -1,0 +1,145 @@
+"""``w2v item2vec``: item vectors from baskets or sessions; ``w2v recommend``: query them."""
+
+import os
+import sys
+
+import click
+
+from w2v.item2vec import Item2Vec
+from w2v.progress import format_duration
+from w2v.sessions import parse_duration, read_item_titles, read_sessions
+
+from .table import print_table
+from .train import _check_writable
+
+# Bad rows quoted in the warning after reading; all are counted.
+BAD_ROWS_SHOWN = 3
+
+
+def _duration(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _delimiter(ctx, param, value):
+    return "\t" if value in ("tab", "\\t") else value
+
+
+@click.command()
+@click.argument("sessions", metavar="INPUT", type=click.Path())
+@click.option("-o", "--output", default="items.w2v", show_default=True,
+              type=click.Path(dir_okay=False), help="Where to save the model.")
+@click.option("--format", "form", default="auto", show_default=True,
+              type=click.Choice(["auto", "baskets", "interactions"]),
+              help="auto: a table when --columns is given or the header names user and "
+                   "item columns, else one basket per line.")
+@click.option("--columns", metavar="ROLES",
+              help="Roles of the table's columns in order, from user, item, timestamp, rating "
+                   "and - (ignore), e.g. user,item,rating,timestamp for MovieLens u.data.")
+@click.option("--header/--no-header", default=True, show_default=True,
+              help="The table's first line names its columns.")
+@click.option("--delimiter", callback=_delimiter, metavar="CHAR",
+              help="Field separator of the table ('tab' for a tab)  [default: detected]")
+@click.option("--min-rating", type=float, help="Keep only rows rated at least this.")
+@click.option("--session-gap", callback=_duration, metavar="DURATION",
+              help="Start a new session after this long without activity (1800, 30m, 2h, 1d).")
+@click.option("--on-bad-rows", default="skip", show_default=True,
+              type=click.Choice(["skip", "error"]),
+              help="Rows with missing fields or unreadable timestamps or ratings: skip them "
+                   "(with a warning) or stop.")
+@click.option("--dim", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Dimension of the vectors.")
+@click.option("--window", type=click.IntRange(min=1),
+              help="Context: items at most this far apart in a session  [default: the whole "
+                   "session]")
+@click.option("--negative", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Noise items per positive example.")
+@click.option("--min-count", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Leave out items seen fewer times.")
+@click.option("--sample", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Subsampling threshold for frequent items (0: off).")
+@click.option("--epochs", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Passes over the sessions.")
+@click.option("--alpha", type=click.FloatRange(min=0, min_open=True),
+              help="Initial learning rate  [default: 0.025]")
+@click.option("--min-alpha", type=click.FloatRange(min=0),
+              help="Final learning rate  [default: alpha * 1e-4]")
+@click.option("--ns-exponent", default=0.0, show_default=True, type=float,
+              help="Noise distribution: item counts to this power; 0 (uniform) ranks by "
+                   "co-occurrence probability, higher values discount popular items.")
+@click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
+              type=click.IntRange(min=1), help="Training threads (1 for bit-identical reruns).")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def item2vec(sessions, output, form, columns, header, delimiter, min_rating, session_gap,
+             on_bad_rows, quiet, **settings):
+    """Train item vectors on INPUT and save them to a model file.
+
+    INPUT holds one basket or session per line (item ids separated by spaces or
+    commas), or is an interactions table (CSV/TSV: user, item, optional
+    timestamp and rating), grouped by user into sessions in time order. Item
+    ids are kept exactly as written.
+    """
+    _check_writable(output)
+    log = None if quiet else sys.stderr
+    data = read_sessions(
+        sessions, form=form, columns=columns.split(",") if columns else None, header=header,
+        delimiter=delimiter, min_rating=min_rating, session_gap=session_gap,
+        on_bad_rows=on_bad_rows)
+    _report_reading(data.stats, quiet)
+    settings = {key: value for key, value in settings.items() if value is not None}
+    model = Item2Vec(**settings).train(data, progress=log)
+    model.save(output)
+    if not quiet:
+        distinct = len({item for session in data for item in session})
+        click.echo(f"{len(model.vocab_):,} items x {model.dim} dims from {len(data):,} sessions "
+                   f"({data.stats.items:,} interactions), trained in "
+                   f"{format_duration(model.training_seconds_)}; saved {output}", err=True)
+        if distinct > len(model.vocab_):
+            click.echo(f"note: {distinct - len(model.vocab_):,} items seen fewer than "
+                       f"{model.min_count} times were left out", err=True)
+
+
+def _report_reading(stats, quiet):
+    # Skipped rows are reported even with --quiet: data was left out.
+    if stats.bad_rows:
+        shown = "; ".join(map(str, stats.bad_row_examples[:BAD_ROWS_SHOWN]))
+        more = ", ..." if stats.bad_rows > BAD_ROWS_SHOWN else ""
+        click.echo(f"warning: {stats.bad_rows:,} bad rows skipped ({shown}{more})", err=True)
+    if stats.below_min_rating and not quiet:
+        click.echo(f"note: {stats.below_min_rating:,} rows rated below --min-rating left out",
+                   err=True)
+
+
+@click.command()
+@click.argument("items", nargs=-1, required=True)
+@click.option("-m", "--model", "model_path", default="items.w2v", show_default=True,
+              type=click.Path(dir_okay=False), help="Item model to query.")
+@click.option("-n", "--topn", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many items to recommend.")
+@click.option("--exclude", multiple=True, metavar="ITEM",
+              help="Never recommend this item (repeatable), e.g. ones already bought.")
+@click.option("--score", default="context", show_default=True,
+              type=click.Choice(["context", "cosine"]),
+              help="context: items the model expects in the same session as ITEMS; "
+                   "cosine: items whose vectors are closest (alike, substitutes).")
+@click.option("--items-file", type=click.Path(dir_okay=False),
+              help="Item metadata to show titles: id, then title, separated by |, tab or "
+                   "comma (e.g. MovieLens u.item).")
+def recommend(items, model_path, topn, exclude, score, items_file):
+    """Recommend items for people who have ITEMS (the mean of their vectors
+    when several); ITEMS themselves are never recommended."""
+    model = Item2Vec.load(model_path)
+    found = model.recommend(list(items), topn=topn, exclude=exclude, score=score)
+    rows = [(item, f"{value:.4f}") for item, value in found]
+    if items_file is None:
+        print_table(["item", score], rows, title=" + ".join(items))
+        return
+    titles = read_item_titles(items_file)
+    title = " + ".join(f"{titles[i]} ({i})" if i in titles else i for i in items)
+    print_table(["title", "item", score],
+                [(titles.get(item, "?"), item, value) for item, value in rows], title=title)
