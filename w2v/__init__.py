@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 from .corpus import Corpus
 from .errors import CorpusError, ModelFormatError, TrainingDivergedError, VocabularyError, W2VError
 from .formats import detect_format, load_vectors, load_word2vec_format
+from .item2vec import Item2Vec
 from .keyedvectors import KeyedVectors, UnknownWordError
 from .model import Word2Vec
 from .vocab import Vocabulary
@@ -31,6 +32,6 @@ def load(path) -> Word2Vec | KeyedVectors:
     return load_vectors(path)
 
 
-__all__ = ["Corpus", "CorpusError", "KeyedVectors", "ModelFormatError", "TrainingDivergedError", "UnknownWordError",
+__all__ = ["Corpus", "CorpusError", "Item2Vec", "KeyedVectors", "ModelFormatError", "TrainingDivergedError", "UnknownWordError",
            "VocabularyError", "Vocabulary", "W2VError", "Word2Vec", "detect_format", "load",
            "load_vectors", "load_word2vec_format", "__version__"]
