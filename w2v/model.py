@@ -170,7 +170,9 @@ class Word2Vec:
         self.read_stats_ = getattr(sentences, "stats", None)
         rng = np.random.default_rng(self.seed)
         shape = (len(self.vocab_), self.dim)
-        self.W_in_ = ((rng.random(shape, dtype=np.float32) - 0.5) / self.dim).astype(np.float32)
+        self.W_in_ = rng.random(shape, dtype=np.float32)
+        self.W_in_ -= 0.5  # in place: temporaries would double the peak memory
+        self.W_in_ /= self.dim
         self.W_out_ = np.zeros(shape, dtype=np.float32)
         self.loss_history_ = np.zeros((0, len(HISTORY_COLUMNS)))
         self.epochs_trained_ = self.words_trained_ = 0
