@@ -131,3 +131,40 @@ def test_analogy_and_pair_readers_on_any_lines(tmp_path, lines):
         except W2VError:
             continue
         assert isinstance(result, list)
+
+
+# --- item sessions -------------------------------------------------------------
+
+from w2v.sessions import read_baskets, read_interactions  # noqa: E402
+
+ROWS = st.lists(st.lists(st.sampled_from(["u1", "u2", "7", "007", "x y", "", "3.5", "nan",
+                                          "2024-01-02", "-1", "é", "\t"]), max_size=5), max_size=20)
+
+
+@FUZZ
+@given(header=st.sampled_from(["user,item,timestamp,rating\n", "user\titem\n", "item,user\n", ""]),
+       rows=ROWS, min_rating=st.sampled_from([None, 3.0]), on_bad_rows=st.sampled_from(["skip", "error"]))
+def test_interaction_tables_of_any_shape(tmp_path, header, rows, min_rating, on_bad_rows):
+    delimiter = "\t" if "\t" in header else ","
+    path = tmp_path / "interactions.csv"
+    path.write_text(header + "".join(delimiter.join(row) + "\n" for row in rows), encoding="utf-8")
+    try:
+        sessions = read_interactions(path, min_rating=min_rating, on_bad_rows=on_bad_rows)
+    except W2VError:
+        return
+    for session in sessions:
+        assert all(isinstance(item, str) and item for item in session)
+
+
+@FUZZ
+@given(data=st.binary(max_size=500))
+def test_basket_files_of_any_bytes(tmp_path, data):
+    path = tmp_path / "baskets.txt"
+    path.write_bytes(data)
+    try:
+        sessions = read_baskets(path)
+    except W2VError:
+        return
+    for session in sessions:
+        assert all(isinstance(item, str) and item and "," not in item and not item.isspace()
+                   for item in session)
