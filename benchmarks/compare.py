@@ -1,5 +1,7 @@
-"""Train w2v and gensim with identical settings on the same corpus, alternating,
-and write words/s, peak memory and quality for each to a results file.
+"""Train w2v, gensim and fastText with identical settings on the same corpus,
+alternating, and write words/s, peak memory and quality for each to a results
+file (fastText with `--tools w2v,gensim,fasttext`; it runs without character
+n-grams, i.e. as word2vec, and its time includes its vocabulary scan).
 
     pip install -e ".[bench]"
     python benchmarks/compare.py                      # skip-gram and CBOW, 1 and 2 workers
@@ -54,7 +56,7 @@ def machine() -> str:
 
 def versions() -> str:
     found = []
-    for package in ("w2v", "gensim", "numba", "numpy"):
+    for package in ("w2v", "gensim", "fasttext-wheel", "numba", "numpy"):
         try:
             from importlib.metadata import version
             found.append(f"{package} {version(package)}")
@@ -82,7 +84,15 @@ def ratios(rows):
         def mean(tool, field):
             values = [r[field] for r in rows if (r["tool"], r["mode"], r["workers"]) == (tool, mode, workers)]
             return sum(values) / len(values) if values else None
-        ours, theirs = mean("w2v", "words_per_second"), mean("gensim", "words_per_second")
+        ours = mean("w2v", "words_per_second")
+        for peer in ("fasttext",):
+            other = mean(peer, "words_per_second")
+            if ours and other:
+                out.append(f"- {mode}, {workers} worker(s): speed w2v/{peer} = {ours / other:.2f}; "
+                           f"analogy {mean('w2v', 'analogy_accuracy'):.2f} vs {mean(peer, 'analogy_accuracy'):.2f}; "
+                           f"WordSim-353 {mean('w2v', 'wordsim_spearman'):.4f} vs {mean(peer, 'wordsim_spearman'):.4f}; "
+                           f"peak RSS {mean('w2v', 'peak_rss_mb'):.0f} vs {mean(peer, 'peak_rss_mb'):.0f} MB")
+        theirs = mean("gensim", "words_per_second")
         if ours and theirs:
             out.append(
                 f"- {mode}, {workers} worker(s): speed w2v/gensim = {ours / theirs:.2f}; "

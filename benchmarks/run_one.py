@@ -46,9 +46,31 @@ def train_gensim(args):
     return model.wv, vocab_seconds, train_seconds, model.corpus_total_words
 
 
+def train_fasttext(args):
+    import fasttext
+    started = time.perf_counter()
+    # maxn=0: no character n-grams, so the model is word2vec's. fastText builds
+    # its vocabulary inside the same call, so its time includes that scan.
+    model = fasttext.train_unsupervised(
+        args.corpus, model="skipgram" if args.mode == "sg" else "cbow", dim=args.dim,
+        ws=args.window, neg=args.negative, t=args.sample, minCount=args.min_count,
+        epoch=args.epochs, thread=args.workers, maxn=0, verbose=0,
+        lr=args.alpha or (0.025 if args.mode == "sg" else 0.05))
+    train_seconds = time.perf_counter() - started
+    words = model.get_words()
+    keep = [i for i, w in enumerate(words) if w != "</s>"]  # fastText's end-of-line token
+    vectors = np.asarray(model.get_input_matrix())[keep]
+    with open(args.corpus, encoding="utf-8") as handle:
+        corpus_words = sum(len(line.split()) for line in handle)
+    return ([words[i] for i in keep], vectors), 0.0, train_seconds, corpus_words
+
+
+TRAINERS = {"w2v": train_w2v, "gensim": train_gensim, "fasttext": train_fasttext}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("tool", choices=["w2v", "gensim"])
+    parser.add_argument("tool", choices=sorted(TRAINERS))
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--mode", choices=["sg", "cbow"], default="sg")
     parser.add_argument("--workers", type=int, default=1)
@@ -65,12 +87,15 @@ def main():
     args = parser.parse_args()
 
     import w2v
-    trainer = train_w2v if args.tool == "w2v" else train_gensim
-    vectors, vocab_seconds, train_seconds, corpus_words = trainer(args)
+    vectors, vocab_seconds, train_seconds, corpus_words = TRAINERS[args.tool](args)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    kv = vectors if args.tool == "w2v" else w2v.KeyedVectors(
-        list(vectors.index_to_key), np.asarray(vectors.vectors))
+    if args.tool == "w2v":
+        kv = vectors
+    elif args.tool == "gensim":
+        kv = w2v.KeyedVectors(list(vectors.index_to_key), np.asarray(vectors.vectors))
+    else:
+        kv = w2v.KeyedVectors(*vectors)
     analogies = kv.evaluate_word_analogies(args.analogies, restrict_vocab=30_000)
     similarity = kv.evaluate_word_pairs(args.similarity)
     figures = {
