@@ -253,3 +253,18 @@ def test_saved_files_get_ordinary_permissions(tmp_path, topics):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_failing_worker_stops_training_with_its_error(topics, monkeypatch):
+    import time
+
+    from w2v import kernels
+
+    def broken(*args):
+        time.sleep(0.5)  # long enough for the reader to fill the job queue
+        raise RuntimeError("kernel failed")
+
+    monkeypatch.setattr(kernels, "train_skipgram", broken)
+    model = Word2Vec(dim=8, min_count=1, epochs=3, workers=2, batch_words=100)
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        model.train(topics, progress=None)  # raises, rather than hanging on a full queue

@@ -304,8 +304,14 @@ class Word2Vec:
             finally:
                 if cache is not None:
                     cache.close()
-                for _ in range(self.workers):
-                    jobs.put(None)
+                for _ in range(self.workers):  # one end-of-work marker per worker
+                    while True:
+                        try:
+                            jobs.put(None, timeout=0.1)
+                            break
+                        except queue.Full:
+                            if not any(t.is_alive() for t in threads[1:]):
+                                break  # every worker has died: nobody would take it
 
         def train(worker):
             state = seed_state(self.seed, stream=worker + 1000 * self.epochs_trained_)
