@@ -114,7 +114,7 @@ def test_evaluate_prints_sections_totals_and_similarity(runner, royal, tmp_path)
 def test_export_writes_each_format(runner, royal, tmp_path, fmt, name):
     kv, vec = royal
     output = run_ok(runner, ["export", vec, "--format", fmt, "-o", tmp_path / name])
-    assert f"13 vectors of dimension 6 written to" in output
+    assert "13 vectors of dimension 6 written to" in output
     loaded = w2v.load(tmp_path / name)
     assert loaded.index_to_key == kv.index_to_key and loaded.vectors.tobytes() == kv.vectors.tobytes()
 
