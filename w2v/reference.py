@@ -31,6 +31,12 @@ def _targets(positive, noise):
     return np.array(targets, dtype=np.int64), labels
 
 
+def _context(i, kept, window, shrink, state):
+    """Positions of centre word i's context: as ``kernels._window`` (eq. 24)."""
+    b = 1 + random_below(state, window) if shrink else window
+    return [j for j in range(max(0, i - b), min(len(kept), i + b + 1)) if j != i]
+
+
 def _sentences(ids, sentence_ends):
     start = 0
     for end in sentence_ends:
@@ -50,8 +56,7 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         eta = _eta(eta_start, eta_end, offset, len(ids))
         kept = _subsample(sentence, keep_prob, state)
         for i, center in enumerate(kept):
-            b = 1 + random_below(state, window) if shrink else window
-            context = [j for j in range(max(0, i - b), min(len(kept), i + b + 1)) if j != i]
+            context = _context(i, kept, window, shrink, state)
             # the window's noise is drawn up front: once, or once per pair
             draws = [_noise(negative, accept, alias, state)
                      for _ in range(1 if share_noise else len(context))]
@@ -72,8 +77,7 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
         eta = _eta(eta_start, eta_end, offset, len(ids))
         kept = _subsample(sentence, keep_prob, state)
         for i, center in enumerate(kept):
-            b = 1 + random_below(state, window) if shrink else window
-            context = [kept[j] for j in range(max(0, i - b), min(len(kept), i + b + 1)) if j != i]
+            context = [kept[j] for j in _context(i, kept, window, shrink, state)]
             if not context:
                 continue
             targets, labels = _targets(center, _noise(negative, accept, alias, state))
