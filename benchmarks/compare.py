@@ -1,7 +1,9 @@
-"""Train w2v, gensim and fastText with identical settings on the same corpus,
+"""Train w2v and its peers with identical settings on the same corpus,
 alternating, and write words/s, peak memory and quality for each to a results
-file (fastText with `--tools w2v,gensim,fasttext`; it runs without character
-n-grams, i.e. as word2vec, and its time includes its vocabulary scan).
+file. Peers: gensim (default), fastText (`--tools w2v,gensim,fasttext`; it runs
+without character n-grams, i.e. as word2vec, and its time includes its
+vocabulary scan) and the original word2vec C tool (`word2vec-c`, built from
+source by the `word2vec` package; its time includes writing its vectors).
 
     pip install -e ".[bench]"
     python benchmarks/compare.py                      # skip-gram and CBOW, 1 and 2 workers
@@ -56,7 +58,7 @@ def machine() -> str:
 
 def versions() -> str:
     found = []
-    for package in ("w2v", "gensim", "fasttext-wheel", "numba", "numpy"):
+    for package in ("w2v", "gensim", "fasttext-wheel", "word2vec", "numba", "numpy"):
         try:
             from importlib.metadata import version
             found.append(f"{package} {version(package)}")
@@ -77,7 +79,7 @@ def table(rows):
 
 
 def ratios(rows):
-    """w2v / gensim for each (mode, workers), from the mean of repeated runs."""
+    """w2v / each peer for each (mode, workers), from the mean of repeated runs."""
     out = []
     keys = sorted({(r["mode"], r["workers"]) for r in rows})
     for mode, workers in keys:
@@ -85,20 +87,14 @@ def ratios(rows):
             values = [r[field] for r in rows if (r["tool"], r["mode"], r["workers"]) == (tool, mode, workers)]
             return sum(values) / len(values) if values else None
         ours = mean("w2v", "words_per_second")
-        for peer in ("fasttext",):
-            other = mean(peer, "words_per_second")
-            if ours and other:
-                out.append(f"- {mode}, {workers} worker(s): speed w2v/{peer} = {ours / other:.2f}; "
-                           f"analogy {mean('w2v', 'analogy_accuracy'):.2f} vs {mean(peer, 'analogy_accuracy'):.2f}; "
-                           f"WordSim-353 {mean('w2v', 'wordsim_spearman'):.4f} vs {mean(peer, 'wordsim_spearman'):.4f}; "
-                           f"peak RSS {mean('w2v', 'peak_rss_mb'):.0f} vs {mean(peer, 'peak_rss_mb'):.0f} MB")
-        theirs = mean("gensim", "words_per_second")
-        if ours and theirs:
-            out.append(
-                f"- {mode}, {workers} worker(s): speed w2v/gensim = {ours / theirs:.2f}; "
-                f"analogy {mean('w2v', 'analogy_accuracy'):.2f} vs {mean('gensim', 'analogy_accuracy'):.2f}; "
-                f"WordSim-353 {mean('w2v', 'wordsim_spearman'):.4f} vs {mean('gensim', 'wordsim_spearman'):.4f}; "
-                f"peak RSS {mean('w2v', 'peak_rss_mb'):.0f} vs {mean('gensim', 'peak_rss_mb'):.0f} MB")
+        for peer in ("gensim", "fasttext", "word2vec-c"):
+            theirs = mean(peer, "words_per_second")
+            if ours and theirs:
+                out.append(
+                    f"- {mode}, {workers} worker(s): speed w2v/{peer} = {ours / theirs:.2f}; "
+                    f"analogy {mean('w2v', 'analogy_accuracy'):.2f} vs {mean(peer, 'analogy_accuracy'):.2f}; "
+                    f"WordSim-353 {mean('w2v', 'wordsim_spearman'):.4f} vs {mean(peer, 'wordsim_spearman'):.4f}; "
+                    f"peak RSS {mean('w2v', 'peak_rss_mb'):.0f} vs {mean(peer, 'peak_rss_mb'):.0f} MB")
     return "\n".join(out)
 
 
@@ -133,12 +129,12 @@ def main():
     stamp = time.strftime("%Y-%m-%d %H:%M")
     out = args.out or HERE / "results" / f"compare-{time.strftime('%Y%m%d-%H%M')}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    report = (f"# w2v vs gensim, {stamp}\n\n"
+    report = (f"# w2v vs {', '.join(t for t in args.tools.split(',') if t != 'w2v')}, {stamp}\n\n"
               f"Command: `python benchmarks/{Path(__file__).name} {shlex.join(sys.argv[1:])}`\n\n"
               f"Machine: {machine()}\n\nVersions: {versions()}\n\n"
               f"Corpus: {args.corpus.name} ({runs[0]['corpus_words']:,} tokens); settings: dim 100, window 5, "
               f"negative 5, sample 1e-3, min_count 5, {args.epochs} epochs; analogies over the 30,000 most "
-              f"frequent words; both tools scored by w2v's evaluators.\n\n"
+              f"frequent words; every tool scored by w2v's evaluators.\n\n"
               f"{table(runs)}\n\n{ratios(runs)}\n")
     out.write_text(report)
     out.with_suffix(".json").write_text(json.dumps(runs, indent=1))

@@ -8,7 +8,12 @@ evaluators are also run on gensim's vectors as a cross-check.
 
 import argparse
 import json
+import os
 import resource
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -60,12 +65,55 @@ def train_fasttext(args):
     words = model.get_words()
     keep = [i for i, w in enumerate(words) if w != "</s>"]  # fastText's end-of-line token
     vectors = np.asarray(model.get_input_matrix())[keep]
-    with open(args.corpus, encoding="utf-8") as handle:
-        corpus_words = sum(len(line.split()) for line in handle)
-    return ([words[i] for i in keep], vectors), 0.0, train_seconds, corpus_words
+    return ([words[i] for i in keep], vectors), 0.0, train_seconds, count_words(args.corpus)
 
 
-TRAINERS = {"w2v": train_w2v, "gensim": train_gensim, "fasttext": train_fasttext}
+def count_words(path):
+    with open(path, encoding="utf-8") as handle:
+        return sum(len(line.split()) for line in handle)
+
+
+def word2vec_c_binary():
+    """The original C tool, as built by the `word2vec` package (bench extra)."""
+    beside = os.path.join(os.path.dirname(sys.executable), "word2vec")
+    found = beside if os.access(beside, os.X_OK) else shutil.which("word2vec")
+    if not found:
+        sys.exit("word2vec C not found: pip install word2vec (it compiles word2vec.c with gcc)")
+    return found
+
+
+def train_word2vec_c(args):
+    import w2v
+    with tempfile.TemporaryDirectory() as scratch:
+        output = os.path.join(scratch, "vectors.bin")
+        command = [word2vec_c_binary(), "-train", args.corpus, "-output", output, "-binary", "1",
+                   "-cbow", str(int(args.mode == "cbow")), "-size", str(args.dim),
+                   "-window", str(args.window), "-negative", str(args.negative), "-hs", "0",
+                   "-sample", str(args.sample), "-min-count", str(args.min_count),
+                   "-threads", str(args.workers), "-iter", str(args.epochs),
+                   "-alpha", str(args.alpha or (0.025 if args.mode == "sg" else 0.05))]
+        if shutil.which("stdbuf"):  # line-buffered, so the end of its vocabulary scan is seen on time
+            command = ["stdbuf", "-oL", *command]
+        started = time.perf_counter()
+        vocab_seconds = None
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as tool:
+            for line in tool.stdout:
+                # word2vec C prints this line once its vocabulary scan is done and
+                # training starts; its time therefore includes writing the vectors (< 1 s).
+                if vocab_seconds is None and line.startswith("Words in train file"):
+                    vocab_seconds = time.perf_counter() - started
+                    training_started = time.perf_counter()
+        if tool.returncode or vocab_seconds is None:
+            sys.exit(f"word2vec C failed (exit {tool.returncode}): {' '.join(command)}")
+        train_seconds = time.perf_counter() - training_started
+        kv = w2v.load_word2vec_format(output, binary=True)
+    keep = [i for i, word in enumerate(kv.index_to_key) if word != "</s>"]  # its end-of-line token
+    kv = w2v.KeyedVectors([kv.index_to_key[i] for i in keep], kv.vectors[keep])
+    return kv, vocab_seconds, train_seconds, count_words(args.corpus)
+
+
+TRAINERS = {"w2v": train_w2v, "gensim": train_gensim, "fasttext": train_fasttext,
+            "word2vec-c": train_word2vec_c}
 
 
 def main():
@@ -88,9 +136,11 @@ def main():
 
     import w2v
     vectors, vocab_seconds, train_seconds, corpus_words = TRAINERS[args.tool](args)
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # word2vec C trains in a child process: its peak is the child's.
+    who = resource.RUSAGE_CHILDREN if args.tool == "word2vec-c" else resource.RUSAGE_SELF
+    peak_rss_mb = resource.getrusage(who).ru_maxrss / 1024
 
-    if args.tool == "w2v":
+    if args.tool in ("w2v", "word2vec-c"):
         kv = vectors
     elif args.tool == "gensim":
         kv = w2v.KeyedVectors(list(vectors.index_to_key), np.asarray(vectors.vectors))
