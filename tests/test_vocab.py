@@ -57,3 +57,13 @@ def test_noise_distribution_uses_the_exponent():
     assert p.sum() == pytest.approx(1)
     assert p[0] / p[1] == pytest.approx(8)
     assert vocab.noise_distribution(0.0).tolist() == [0.5, 0.5]
+
+
+def test_words_come_back_intact_after_being_packed_together():
+    # Words of different lengths and scripts, some prefixes of others, one with
+    # a character outside the BMP: the packed copy must cut them where they end.
+    words = ["a", "ab", "abc", "é", "日本語", "x\U0001F600y", "b"]
+    sentences = [words * (i + 2) for i in range(3)]
+    vocab = Vocabulary.build(sentences, min_count=1)
+    assert sorted(vocab.words) == sorted(words)
+    assert all(vocab.counts[vocab.index[w]] == 2 + 3 + 4 for w in words)
