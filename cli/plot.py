@@ -1,5 +1,5 @@
 """``w2v plot``, ``w2v plot-analogy``, ``w2v plot-loss``: pictures of a model
-(the drawing is in w2v/plot.py)."""
+(the drawing is in w2v/plot/)."""
 
 import re
 import warnings

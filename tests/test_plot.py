@@ -1,4 +1,4 @@
-"""Pictures (w2v/plot.py and the plot commands): each is rendered to a file and
+"""Pictures (w2v/plot/ and the plot commands): each is rendered to a file and
 read back; layouts are reproducible; user mistakes are clear errors."""
 
 import subprocess
