@@ -1,6 +1,7 @@
 """Reading baskets and interactions tables into sessions (w2v/sessions.py)."""
 
 import gzip
+import lzma
 
 import pytest
 from conftest import SHARED
@@ -37,6 +38,18 @@ def test_compressed_baskets_are_read(tmp_path):
     with gzip.open(path, "wt") as f:
         f.write("a b\nc d e\n")
     assert read_baskets(path).sessions == [["a", "b"], ["c", "d", "e"]]
+
+
+@pytest.mark.parametrize("compress, suffix", [(gzip.compress, ".gz"), (lzma.compress, ".xz")])
+def test_a_truncated_compressed_file_is_a_corpus_error(tmp_path, compress, suffix):
+    # Found by fuzzing: the decompressor's EOFError escaped as a traceback.
+    path = tmp_path / f"b.txt{suffix}"
+    data = compress(b"user,item\n" + b"u1,a\n" * 500)
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorpusError, match="cannot read"):
+        read_baskets(path)
+    with pytest.raises(CorpusError, match="cannot read"):
+        read_interactions(path)
 
 
 def test_a_missing_file_is_a_corpus_error(tmp_path):

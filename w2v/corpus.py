@@ -49,7 +49,7 @@ _OPENER_BY_SUFFIX: dict[str, Callable] = {
     ".lzma": lzma.open,
 }
 # What the stdlib decompressors raise on corrupt or truncated data.
-_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
+READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 
 
 @dataclass
@@ -393,7 +393,7 @@ def _chunks(stream: io.TextIOBase, path: Path, stats: ReadStats) -> Iterator[str
     while True:
         try:
             chunk = stream.read(CHUNK_CHARS)
-        except _READ_ERRORS as error:
+        except READ_ERRORS as error:
             reason = str(error) or type(error).__name__
             raise CorpusError(f"cannot read {path}: {reason}") from error
         if not chunk:

@@ -34,12 +34,12 @@ import itertools
 import lzma
 import re
 import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_write
+from .corpus import READ_ERRORS
 from .errors import ModelFormatError, W2VError
 from .keyedvectors import KeyedVectors
 from .model import Word2Vec
@@ -62,7 +62,6 @@ FLOAT_FORMAT = "%.9g"
 _HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s*")
 _NUMBER_BYTES = frozenset(b"0123456789+-.eE \t\r")
 _TEXT_BYTES = frozenset(range(32, 127)) | frozenset(b"\t\r\n")
-_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 
 
 # --- opening and recognising files ----------------------------------------------
@@ -113,7 +112,7 @@ def detect_format(path) -> str:
     try:
         with stream:
             head = stream.read(CHUNK_BYTES)
-    except _READ_ERRORS as error:
+    except READ_ERRORS as error:
         raise ModelFormatError(f"{path} is damaged: {error}") from None
     if not head.strip():
         raise ModelFormatError(f"{path} is empty: not a w2v model file nor a vector file")
@@ -258,7 +257,7 @@ def load_word2vec_format(path, binary: bool | None = None, unicode_errors: str =
     try:
         with stream:
             words, vectors = reader(stream, size, path, unicode_errors, limit)
-    except _READ_ERRORS as error:
+    except READ_ERRORS as error:
         raise ModelFormatError(f"{path} is damaged: {error}") from None
     return _keyed_vectors(words, vectors, path)
 
@@ -564,7 +563,7 @@ def load_projector(path) -> KeyedVectors:
                 if line.strip():
                     raise ModelFormatError(f"{vectors_path}, line {number}: more rows than the "
                                            f"{len(words)} words of {metadata_path.name}")
-    except _READ_ERRORS as error:
+    except READ_ERRORS as error:
         raise ModelFormatError(f"{vectors_path} is damaged: {error}") from None
     kv = _keyed_vectors(words, rows.result(), vectors_path)
     if counts is not None and len(kv) == len(counts):

@@ -23,11 +23,12 @@ import math
 import os
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .corpus import open_text
+from .corpus import READ_ERRORS, open_text
 from .errors import CorpusError
 
 __all__ = ["BadRow", "BadRowError", "HEADER_NAMES", "ROLES", "SessionStats", "Sessions", "parse_duration",
@@ -422,12 +423,18 @@ def _has_interactions_header(path) -> bool:
     return bool(keys & HEADER_NAMES["user"]) and bool(keys & HEADER_NAMES["item"])
 
 
+@contextmanager
 def _open(path):
+    """The file as text, decompressed; damaged compressed data becomes a CorpusError."""
     if Path(path).is_dir():
         raise CorpusError(f"{path} is a folder, not a file of sessions")
     if not Path(path).exists():
         raise CorpusError(f"no such file: {path}")
-    return open_text(path)
+    try:
+        with open_text(path) as stream:
+            yield stream
+    except READ_ERRORS as error:
+        raise CorpusError(f"cannot read {path}: {str(error) or type(error).__name__}") from error
 
 
 # --- small helpers for the command line and for titles ---------------------------------
