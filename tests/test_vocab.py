@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from w2v import Vocabulary, VocabularyError
+from w2v import CorpusError, Vocabulary, VocabularyError
 
 
 def test_counts_frequency_order_and_min_count():
@@ -67,3 +67,8 @@ def test_words_come_back_intact_after_being_packed_together():
     vocab = Vocabulary.build(sentences, min_count=1)
     assert sorted(vocab.words) == sorted(words)
     assert all(vocab.counts[vocab.index[w]] == 2 + 3 + 4 for w in words)
+
+
+def test_tokens_that_are_not_strings_are_a_clear_error():
+    with pytest.raises(CorpusError, match=r"tokens must be strings, found 7 \(int\).*str\(\)"):
+        Vocabulary.build([["a", 7], ["a", 7]], min_count=1)

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CorpusError
 from .model import Word2Vec
 from .sessions import read_baskets
 
@@ -95,17 +94,6 @@ class Item2Vec(Word2Vec):
     def whole_session(self) -> bool:
         """Whether every two items of a session are each other's context."""
         return not self.shrink_windows and self.window >= self.max_sentence_length
-
-    def build_vocab(self, corpus) -> Item2Vec:
-        """Count the items of ``corpus`` (sessions, or a baskets file) and
-        initialise the vectors; see ``Word2Vec.build_vocab``."""
-        super().build_vocab(corpus)
-        not_text = next((item for item in self.vocab_.words if not isinstance(item, str)), None)
-        if not_text is not None:
-            self.vocab_ = None
-            raise CorpusError(f"item ids must be strings, found {not_text!r} "
-                              f"({type(not_text).__name__}): convert them with str()")
-        return self
 
     def _sentences(self, corpus):
         # A path is a baskets file here, not text to tokenize.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import VocabularyError
+from .errors import CorpusError, VocabularyError
 
 
 @dataclass
@@ -90,6 +90,10 @@ class Vocabulary:
         if corpus_tokens == 0:
             raise VocabularyError("the corpus holds no tokens: nothing to train on")
         kept = [(w, c) for w, c in counter.items() if c >= min_count]
+        not_text = next((w for w, _ in kept if not isinstance(w, str)), None)
+        if not_text is not None:
+            raise CorpusError(f"tokens must be strings, found {not_text!r} "
+                              f"({type(not_text).__name__}): convert them with str()")
         # Frequency order, ties broken by the word itself so builds are reproducible.
         kept.sort(key=lambda wc: (-wc[1], wc[0]))
         if max_size is not None:
