@@ -1,6 +1,5 @@
 """``w2v item2vec``: item vectors from baskets or sessions; ``w2v recommend``: query them."""
 
-import os
 import sys
 
 import click
@@ -10,7 +9,7 @@ from w2v.progress import format_duration
 from w2v.sessions import parse_duration, read_item_titles, read_sessions
 
 from .table import print_table
-from .train import _check_writable
+from .options import check_writable, training_options
 
 # Bad rows quoted in the warning after reading; all are counted.
 BAD_ROWS_SHOWN = 3
@@ -51,30 +50,14 @@ def _delimiter(ctx, param, value):
               type=click.Choice(["skip", "error"]),
               help="Rows with missing fields or unreadable timestamps or ratings: skip them "
                    "(with a warning) or stop.")
-@click.option("--dim", default=100, show_default=True, type=click.IntRange(min=1),
-              help="Dimension of the vectors.")
 @click.option("--window", type=click.IntRange(min=1),
               help="Context: items at most this far apart in a session  [default: the whole "
                    "session]")
-@click.option("--negative", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Noise items per positive example.")
-@click.option("--min-count", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Leave out items seen fewer times.")
-@click.option("--sample", default=0.0, show_default=True, type=click.FloatRange(min=0),
-              help="Subsampling threshold for frequent items (0: off).")
-@click.option("--epochs", default=20, show_default=True, type=click.IntRange(min=1),
-              help="Passes over the sessions.")
-@click.option("--alpha", type=click.FloatRange(min=0, min_open=True),
-              help="Initial learning rate  [default: 0.025]")
-@click.option("--min-alpha", type=click.FloatRange(min=0),
-              help="Final learning rate  [default: alpha * 1e-4]")
 @click.option("--ns-exponent", default=0.0, show_default=True, type=float,
               help="Noise distribution: item counts to this power; 0 (uniform) ranks by "
                    "co-occurrence probability, higher values discount popular items.")
-@click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
-              type=click.IntRange(min=1), help="Training threads (1 for bit-identical reruns).")
-@click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@training_options(unit="item", data="sessions", min_count=1, sample=0.0,
+                  epochs=20, alpha="0.025")
 def item2vec(sessions, output, form, columns, header, delimiter, min_rating, session_gap,
              on_bad_rows, quiet, **settings):
     """Train item vectors on INPUT and save them to a model file.
@@ -84,7 +67,7 @@ def item2vec(sessions, output, form, columns, header, delimiter, min_rating, ses
     timestamp and rating), grouped by user into sessions in time order. Item
     ids are kept exactly as written.
     """
-    _check_writable(output)
+    check_writable(output)
     log = None if quiet else sys.stderr
     data = read_sessions(
         sessions, form=form, columns=columns.split(",") if columns else None, header=header,

@@ -1,6 +1,5 @@
 """``w2v train``: train vectors on a corpus and save the model."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -9,49 +8,35 @@ import click
 import w2v
 from w2v.progress import format_count, format_duration
 
+from .options import check_writable, training_options
+
 
 @click.command()
 @click.argument("corpus", type=click.Path())
 @click.option("-o", "--output", default="model.w2v", show_default=True,
               type=click.Path(dir_okay=False), help="Where to save the model.")
 @click.option("--sg/--cbow", default=True, show_default=True, help="Skip-gram or CBOW.")
-@click.option("--dim", default=100, show_default=True, type=click.IntRange(min=1),
-              help="Dimension of the vectors.")
 @click.option("--window", default=5, show_default=True, type=click.IntRange(min=1),
               help="Largest distance between a word and its context.")
-@click.option("--negative", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Noise words per positive example.")
-@click.option("--min-count", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Ignore words seen fewer times.")
-@click.option("--sample", default=1e-3, show_default=True, type=click.FloatRange(min=0),
-              help="Subsampling threshold for frequent words (0: off).")
-@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Passes over the corpus.")
-@click.option("--alpha", type=click.FloatRange(min=0, min_open=True),
-              help="Initial learning rate  [default: 0.025 skip-gram, 0.05 CBOW]")
-@click.option("--min-alpha", type=click.FloatRange(min=0),
-              help="Final learning rate  [default: alpha * 1e-4]")
 @click.option("--ns-exponent", default=0.75, show_default=True, type=float,
               help="Noise distribution: word counts to this power.")
 @click.option("--max-vocab-size", type=click.IntRange(min=1),
               help="Keep memory bounded: at most this many distinct words.")
 @click.option("--lowercase/--no-lowercase", default=True, show_default=True,
               help="Lower-case the text.")
-@click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
-              type=click.IntRange(min=1), help="Training threads (1 for bit-identical reruns).")
-@click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
+@training_options(unit="word", data="corpus", min_count=5, sample=1e-3,
+                  epochs=5, alpha="0.025 skip-gram, 0.05 CBOW")
 @click.option("--checkpoint", is_flag=True,
               help="Save the model to OUTPUT after every epoch, so that an interrupted run "
                    "can be finished with --resume OUTPUT.")
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Finish MODEL's interrupted run, or (if it finished) train it --epochs more "
                    "on CORPUS, keeping its vocabulary and settings.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
 def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, or a folder of them;
     one sentence per line) and save them to a model file."""
-    _check_writable(output)
+    check_writable(output)
     log = None if quiet else sys.stderr
     save_epoch = (lambda model: model.save(output)) if checkpoint else None
     try:
@@ -91,15 +76,6 @@ def _refuse_settings_with_resume(ctx):
     if given:
         options = ", ".join("--" + name.replace("_", "-") for name in given)
         raise click.UsageError(f"{options} cannot be changed when resuming: the model keeps its settings")
-
-
-def _check_writable(output):
-    """Fail before hours of training rather than at the save."""
-    folder = Path(output).resolve().parent
-    if not folder.is_dir():
-        raise click.ClickException(f"cannot save to {output}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise click.ClickException(f"cannot save to {output}: folder {folder} is not writable")
 
 
 def _summary(model, output):

@@ -1,6 +1,8 @@
 """Shared fixtures: small corpora written to a temporary folder, and the
 project's shared data when it is present (CI has it; a bare checkout may not)."""
 
+import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +31,28 @@ def corpus_file(tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text("\n".join(" ".join(s) for s in topic_corpus()) + "\n")
     return path
+
+
+def rewrite_archive(path, change, source=None):
+    """Write the model archive ``source`` (default: ``path`` itself) to ``path``
+    with ``change(name, data) -> data or None`` applied to each member (None
+    drops it): to plant faults in an otherwise valid model file."""
+    with zipfile.ZipFile(source or path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            data = change(name, data)
+            if data is not None:
+                archive.writestr(name, data)
+
+
+def edit_json_member(path, member, edit):
+    """Rewrite the JSON file ``member`` of the model archive at ``path`` with
+    ``edit(value)`` applied to it in place."""
+    def change(name, data):
+        if name != member:
+            return data
+        value = json.loads(data)
+        edit(value)
+        return json.dumps(value)
+    rewrite_archive(path, change)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import w2v
+from conftest import rewrite_archive
 from w2v import ModelFormatError
 from w2v.corpus import read_sentences
 from w2v.errors import CorpusError
@@ -71,17 +72,14 @@ def test_model_loader_on_corrupted_files(tmp_path, model_bytes, flips):
 @given(vocab_size=st.integers(1, 2**62), dim=st.integers(1, 2**40))
 def test_lying_sizes_are_refused_without_allocating_them(tmp_path, model_bytes, vocab_size, dim):
     with zipfile.ZipFile(io.BytesIO(model_bytes)) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    meta = json.loads(members["meta.json"])
+        meta = json.loads(archive.read("meta.json"))
     if (vocab_size, dim) == (meta["vocab_size"], meta["dim"]):
         return
     meta["vocab_size"], meta["dim"] = vocab_size, dim
     meta["params"]["dim"] = dim
-    members["meta.json"] = json.dumps(meta).encode()
     path = tmp_path / "liar.w2v"
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
+    rewrite_archive(path, lambda name, data: json.dumps(meta).encode() if name == "meta.json" else data,
+                    source=io.BytesIO(model_bytes))
     tracemalloc.start()
     try:
         with pytest.raises(ModelFormatError):

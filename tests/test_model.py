@@ -1,13 +1,12 @@
 """Training end to end on small data, and the model file."""
 
 import io
-import json
-import zipfile
 
 import numpy as np
 import pytest
 
 import w2v
+from conftest import edit_json_member, rewrite_archive
 from w2v import ModelFormatError, Word2Vec
 
 
@@ -114,17 +113,6 @@ def saved(tmp_path, topics):
     return path
 
 
-def rewrite(path, change):
-    """Copy the archive at ``path`` with ``change(name, data) -> data or None`` applied."""
-    with zipfile.ZipFile(path) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            data = change(name, data)
-            if data is not None:
-                archive.writestr(name, data)
-
-
 def test_not_a_model_file(tmp_path):
     path = tmp_path / "x.w2v"
     path.write_bytes(b"\x00\x01 binary junk")
@@ -142,32 +130,21 @@ def test_truncated_file(saved):
 
 
 def test_newer_format_version(saved):
-    def bump(name, data):
-        if name == "meta.json":
-            meta = json.loads(data)
-            meta["version"] = 99
-            return json.dumps(meta)
-        return data
-    rewrite(saved, bump)
+    edit_json_member(saved, "meta.json", lambda meta: meta.update(version=99))
     with pytest.raises(ModelFormatError, match="version 99"):
         w2v.load(saved)
 
 
 def test_array_shape_disagreeing_with_metadata(saved):
-    def lie(name, data):
-        if name == "meta.json":
-            meta = json.loads(data)
-            meta["dim"] = 5
-            meta["params"]["dim"] = 5
-            return json.dumps(meta)
-        return data
-    rewrite(saved, lie)
+    def lie(meta):
+        meta["dim"] = meta["params"]["dim"] = 5
+    edit_json_member(saved, "meta.json", lie)
     with pytest.raises(ModelFormatError, match="shape"):
         w2v.load(saved)
 
 
 def test_missing_array(saved):
-    rewrite(saved, lambda name, data: None if name == "W_out.npy" else data)
+    rewrite_archive(saved, lambda name, data: None if name == "W_out.npy" else data)
     with pytest.raises(ModelFormatError, match="W_out.npy"):
         w2v.load(saved)
 
@@ -185,7 +162,7 @@ def test_pickled_object_array_is_refused_without_running_it(saved, tmp_path):
             np.save(buffer, np.array([Exploit()], dtype=object), allow_pickle=True)
             return buffer.getvalue()
         return data
-    rewrite(saved, plant)
+    rewrite_archive(saved, plant)
     with pytest.raises(ModelFormatError, match="object"):
         w2v.load(saved)
     assert not marker.exists()
@@ -223,25 +200,15 @@ def test_divergence_is_reported_with_the_epoch_and_a_fix(topics):
 
 
 def test_settings_and_vocabulary_are_validated_on_load(saved):
-    def corrupt(name, data):
-        if name == "meta.json":
-            meta = json.loads(data)
-            meta["params"]["window"] = -3
-            return json.dumps(meta)
-        return data
-    rewrite(saved, corrupt)
+    edit_json_member(saved, "meta.json", lambda meta: meta["params"].update(window=-3))
     with pytest.raises(ModelFormatError, match="window must be"):
         w2v.load(saved)
 
 
 def test_a_vocabulary_listing_a_word_twice_is_refused(saved):
-    def duplicate(name, data):
-        if name == "words.json":
-            words = json.loads(data)
-            words[1] = words[0]
-            return json.dumps(words)
-        return data
-    rewrite(saved, duplicate)
+    def repeat_first(words):
+        words[1] = words[0]
+    edit_json_member(saved, "words.json", repeat_first)
     with pytest.raises(ModelFormatError, match="twice"):
         w2v.load(saved)
 

@@ -1,0 +1,55 @@
+"""The training options that ``w2v train`` and ``w2v item2vec`` share.
+
+Each command gives its own defaults (items want more epochs, no subsampling,
+every item kept); the names, types, ranges and help are declared once here.
+"""
+
+import os
+from pathlib import Path
+
+import click
+
+
+def training_options(*, unit: str, data: str, min_count: int, sample: float, epochs: int,
+                     alpha: str):
+    """Decorate a command with the shared options; ``unit`` ("word", "item")
+    and ``data`` ("corpus", "sessions") word the help, the rest are defaults
+    (``alpha`` only as shown: the library picks it)."""
+    options = [
+        click.option("--dim", default=100, show_default=True, type=click.IntRange(min=1),
+                     help="Dimension of the vectors."),
+        click.option("--negative", default=5, show_default=True, type=click.IntRange(min=1),
+                     help=f"Noise {unit}s per positive example."),
+        click.option("--min-count", default=min_count, show_default=True,
+                     type=click.IntRange(min=1), help=f"Leave out {unit}s seen fewer times."),
+        click.option("--sample", default=sample, show_default=True,
+                     type=click.FloatRange(min=0),
+                     help=f"Subsampling threshold for frequent {unit}s (0: off)."),
+        click.option("--epochs", default=epochs, show_default=True, type=click.IntRange(min=1),
+                     help=f"Passes over the {data}."),
+        click.option("--alpha", type=click.FloatRange(min=0, min_open=True),
+                     help=f"Initial learning rate  [default: {alpha}]"),
+        click.option("--min-alpha", type=click.FloatRange(min=0),
+                     help="Final learning rate  [default: alpha * 1e-4]"),
+        click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
+                     type=click.IntRange(min=1),
+                     help="Training threads (1 for bit-identical reruns)."),
+        click.option("--seed", default=1, show_default=True, type=int, help="Random seed."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress output."),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):  # listed in --help in the order above
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def check_writable(output):
+    """Fail before hours of training rather than at the save."""
+    folder = Path(output).resolve().parent
+    if not folder.is_dir():
+        raise click.ClickException(f"cannot save to {output}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise click.ClickException(f"cannot save to {output}: folder {folder} is not writable")
