@@ -108,6 +108,8 @@ def main():
     parser.add_argument("--tools", default="w2v,gensim")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--ns-exponent", type=float, default=0.75,
+                        help="noise distribution exponent for w2v and gensim")
     parser.add_argument("--out", type=Path, default=None, help="results file (Markdown; a .json beside it)")
     args = parser.parse_args()
 
@@ -119,6 +121,7 @@ def main():
                 for tool in args.tools.split(","):  # alternate tools run by run
                     command = [sys.executable, str(HERE / "run_one.py"), tool, "--corpus", str(corpus),
                                "--mode", mode, "--workers", workers, "--epochs", str(args.epochs),
+                               "--ns-exponent", str(args.ns_exponent),
                                "--analogies", str(args.analogies), "--similarity", str(args.similarity)]
                     print("$", shlex.join(command), file=sys.stderr, flush=True)
                     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -133,7 +136,8 @@ def main():
               f"Command: `python benchmarks/{Path(__file__).name} {shlex.join(sys.argv[1:])}`\n\n"
               f"Machine: {machine()}\n\nVersions: {versions()}\n\n"
               f"Corpus: {args.corpus.name} ({runs[0]['corpus_words']:,} tokens); settings: dim 100, window 5, "
-              f"negative 5, sample 1e-3, min_count 5, {args.epochs} epochs; analogies over the 30,000 most "
+              f"negative 5, sample 1e-3, min_count 5, noise exponent {args.ns_exponent} (fastText: 0.5), "
+              f"{args.epochs} epochs; analogies over the 30,000 most "
               f"frequent words; every tool scored by w2v's evaluators.\n\n"
               f"{table(runs)}\n\n{ratios(runs)}\n")
     out.write_text(report)

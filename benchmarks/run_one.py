@@ -23,7 +23,8 @@ def train_w2v(args):
     import w2v
     model = w2v.Word2Vec(sg=args.mode == "sg", dim=args.dim, window=args.window,
                          negative=args.negative, sample=args.sample, min_count=args.min_count,
-                         epochs=args.epochs, workers=args.workers, seed=args.seed, alpha=args.alpha)
+                         epochs=args.epochs, workers=args.workers, seed=args.seed, alpha=args.alpha,
+                         ns_exponent=args.ns_exponent)
     started = time.perf_counter()
     model.build_vocab(args.corpus)
     vocab_seconds = time.perf_counter() - started
@@ -38,6 +39,7 @@ def train_gensim(args):
     model = Word2Vec(sg=int(args.mode == "sg"), vector_size=args.dim, window=args.window,
                      negative=args.negative, hs=0, sample=args.sample, min_count=args.min_count,
                      epochs=args.epochs, workers=args.workers, seed=args.seed,
+                     ns_exponent=args.ns_exponent,
                      alpha=args.alpha or (0.025 if args.mode == "sg" else 0.05))
     started = time.perf_counter()
     model.build_vocab(corpus_file=args.corpus)
@@ -130,9 +132,14 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--alpha", type=float, default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ns-exponent", type=float, default=0.75,
+                        help="noise distribution exponent (w2v and gensim; fastText uses 0.5 "
+                             "and word2vec C 0.75, fixed)")
     parser.add_argument("--analogies", required=True)
     parser.add_argument("--similarity", required=True)
     args = parser.parse_args()
+    if args.ns_exponent != 0.75 and args.tool not in ("w2v", "gensim"):
+        parser.error(f"{args.tool} has no setting for the noise exponent")
 
     import w2v
     vectors, vocab_seconds, train_seconds, corpus_words = TRAINERS[args.tool](args)
@@ -150,6 +157,7 @@ def main():
     similarity = kv.evaluate_word_pairs(args.similarity)
     figures = {
         "tool": args.tool, "mode": args.mode, "workers": args.workers, "epochs": args.epochs,
+        "ns_exponent": args.ns_exponent if args.tool != "fasttext" else 0.5,
         "vocab_size": len(kv), "corpus_words": int(corpus_words),
         "vocab_seconds": round(vocab_seconds, 2), "train_seconds": round(train_seconds, 2),
         "words_per_second": round(corpus_words * args.epochs / train_seconds),
