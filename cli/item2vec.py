@@ -8,8 +8,8 @@ from w2v.item2vec import Item2Vec
 from w2v.progress import format_duration
 from w2v.sessions import parse_duration, read_item_titles, read_sessions
 
-from .table import print_table
 from .options import check_writable, training_options
+from .table import print_table
 
 # Bad rows quoted in the warning after reading; all are counted.
 BAD_ROWS_SHOWN = 3
