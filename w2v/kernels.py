@@ -5,6 +5,13 @@ written as scalar loops that numba compiles to machine code: float32 vectors,
 no Python objects, no allocation, the GIL released so that several threads can
 train at once on shared matrices (Hogwild, Recht et al. 2011).
 
+Threads that share W_out keep stealing each other's cache lines for the
+output rows of the most frequent words, which nearly every update touches: on
+this project's 2-core machine that halved a second thread's gain. So each
+thread may work on private copies of those rows (``hot_rows``) and add what
+it changed to the shared matrix every ``MERGE_WORDS`` words (Hogwild's stale
+reads, made explicit and bounded; docs/derivation.md, section 9).
+
 A batch is a flat array of word ids with the end offset of each sentence.
 The draws (subsampling, window, negatives) come from w2v/sampling.py in a fixed
 order that w2v/reference.py repeats, so both can be compared update for update.
@@ -50,6 +57,45 @@ def _sigmoid_and_loss(s):
     return np.float32(1.0 / (1.0 + e)), np.float32(math.log1p(e))
 
 
+# How many corpus words a thread trains between merges of its hot rows: often
+# enough that the others see its updates within milliseconds, seldom enough
+# that merging costs about 1% of the time.
+MERGE_WORDS = 10_000
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def load_hot_rows(W_out, hot_rows):
+    """Copy W_out's first H rows (the most frequent words) into the working
+    copies ``hot_rows[0]`` and the snapshot ``hot_rows[1]``, both (H, d)."""
+    for r in range(hot_rows.shape[1]):
+        for x in range(W_out.shape[1]):
+            hot_rows[0, r, x] = hot_rows[1, r, x] = W_out[r, x]
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def merge_hot_rows(W_out, hot_rows):
+    """Add this thread's changes since the last merge (working copy minus
+    snapshot) to the shared rows, keeping what other threads added meanwhile,
+    then start again from the merged rows."""
+    for r in range(hot_rows.shape[1]):
+        for x in range(W_out.shape[1]):
+            W_out[r, x] += hot_rows[0, r, x] - hot_rows[1, r, x]
+            hot_rows[0, r, x] = hot_rows[1, r, x] = W_out[r, x]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _output_row(W_out, hot_rows, word):
+    """The row this thread updates for ``word``: its private copy if ``word``
+    is among the hot rows, otherwise the shared row."""
+    return hot_rows[0, word] if word < hot_rows.shape[1] else W_out[word]
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _prefetch_output(W_out, hot_rows, word):
+    if word >= hot_rows.shape[1]:  # private copies are small and stay in cache
+        prefetch_row(W_out, word)
+
+
 @njit(nogil=True, cache=True, inline="always")
 def _draw_noise(noise, state, accept, alias):
     """Fill ``noise`` with words drawn from the noise distribution (eq. 6)."""
@@ -58,14 +104,14 @@ def _draw_noise(noise, state, accept, alias):
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
-def _negative_sampling_step(v, W_out, positive, noise, eta, dv):
+def _negative_sampling_step(v, W_out, hot_rows, positive, noise, eta, dv):
     """Score ``v`` against the positive word and the ``noise`` words, update
     their output rows (eq. 13 of docs/derivation.md), and leave dL/dv (eq. 12)
     in ``dv`` for the caller to apply. Returns the loss before the step (eq. 8)."""
     dim = v.shape[0]
-    prefetch_row(W_out, positive)  # all rows load at once, not one after another
+    _prefetch_output(W_out, hot_rows, positive)  # all rows load at once, not one after another
     for k in range(noise.shape[0]):
-        prefetch_row(W_out, noise[k])
+        _prefetch_output(W_out, hot_rows, noise[k])
     dv[:] = 0.0
     loss = 0.0
     for k in range(noise.shape[0] + 1):
@@ -76,7 +122,7 @@ def _negative_sampling_step(v, W_out, positive, noise, eta, dv):
             if target == positive:
                 continue  # as word2vec: a positive drawn as noise is skipped
             label = np.float32(0.0)
-        u = W_out[target]
+        u = _output_row(W_out, hot_rows, target)
         s = np.float32(0.0)
         for i in range(dim):
             s += u[i] * v[i]
@@ -114,7 +160,8 @@ def _window(i, m, window, shrink, state):
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-                   window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv):
+                   window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv,
+                   hot_rows):
     """Skip-gram over one batch: every (centre, context) pair in a dynamic window.
 
     Parameters
@@ -133,6 +180,8 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     state : uint64 (1,) generator state; kept : int32 scratch as long as the
     longest sentence; noise : int64 (2 * window, negative) scratch, its width
     sets how many noise words per positive; dv : float32 (d,) scratch.
+    hot_rows : float32 (2, H, d), this thread's copies of W_out's first H rows
+    (see ``load_hot_rows``); H = 0 updates W_out directly, as one thread should.
 
     Returns ``(loss_sum, pairs)``: the summed loss (eq. 8) and pair count.
     """
@@ -140,7 +189,13 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     loss = 0.0
     pairs = 0
     start = 0
+    load_hot_rows(W_out, hot_rows)
+    since_merge = 0
     for end in sentence_ends:
+        if since_merge >= MERGE_WORDS:
+            merge_hot_rows(W_out, hot_rows)
+            since_merge = 0
+        since_merge += end - start
         eta = np.float32(eta_start + (eta_end - eta_start) * start / max(n_words, 1))
         m = _subsample(ids, start, end, keep_prob, state, kept)
         start = end
@@ -159,34 +214,41 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                     prefetch_row(W_in, kept[j + 1 if j + 1 != i else j + 2])
                     if not share_noise:
                         for k in range(noise.shape[1]):
-                            prefetch_row(W_out, noise[p + 1, k])
+                            _prefetch_output(W_out, hot_rows, noise[p + 1, k])
                 # As in word2vec C, the context word is the input and the centre
                 # word the positive output: with shared noise, each input vector
                 # then meets the window's noise words once, not 2b times.
                 v = W_in[kept[j]]
-                loss += _negative_sampling_step(v, W_out, kept[i], noise[0 if share_noise else p],
-                                                eta, dv)
+                loss += _negative_sampling_step(v, W_out, hot_rows, kept[i],
+                                                noise[0 if share_noise else p], eta, dv)
                 for x in range(v.shape[0]):
                     v[x] -= eta * dv[x]  # v <- v - eta dL/dv  (eq. 14)
                 p += 1
             pairs += n_pairs
+    merge_hot_rows(W_out, hot_rows)
     return loss, pairs
 
 
 @njit(nogil=True, fastmath=True, cache=True)
 def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-               window, shrink, eta_start, eta_end, state, kept, noise, dv, h):
+               window, shrink, eta_start, eta_end, state, kept, noise, dv, h, hot_rows):
     """CBOW over one batch: predict each centre word from the mean of its
     context (eq. 15). Same parameters as ``train_skipgram`` (less
     ``share_noise``: there is one positive per centre word) plus ``h``, a
-    float32 (d,) scratch for the context mean. Returns ``(loss_sum, pairs)``
+    float32 (d,) scratch for the context mean, before ``hot_rows``. Returns ``(loss_sum, pairs)``
     with one "pair" per centre word that has context."""
     n_words = ids.shape[0]
     dim = W_in.shape[1]
     loss = 0.0
     pairs = 0
     start = 0
+    load_hot_rows(W_out, hot_rows)
+    since_merge = 0
     for end in sentence_ends:
+        if since_merge >= MERGE_WORDS:
+            merge_hot_rows(W_out, hot_rows)
+            since_merge = 0
+        since_merge += end - start
         eta = np.float32(eta_start + (eta_end - eta_start) * start / max(n_words, 1))
         m = _subsample(ids, start, end, keep_prob, state, kept)
         start = end
@@ -206,11 +268,12 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                         h[x] += row[x]
             for x in range(dim):
                 h[x] /= count  # h = mean of the context vectors (eq. 15)
-            loss += _negative_sampling_step(h, W_out, kept[i], noise[0], eta, dv)
+            loss += _negative_sampling_step(h, W_out, hot_rows, kept[i], noise[0], eta, dv)
             for j in range(lo, hi):
                 if j != i:
                     row = W_in[kept[j]]
                     for x in range(dim):
                         row[x] -= eta * dv[x]  # word2vec's convention (eq. 21)
             pairs += 1
+    merge_hot_rows(W_out, hot_rows)
     return loss, pairs
