@@ -234,9 +234,10 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                window, shrink, eta_start, eta_end, state, kept, noise, dv, h, hot_rows):
     """CBOW over one batch: predict each centre word from the mean of its
     context (eq. 15). Same parameters as ``train_skipgram`` (less
-    ``share_noise``: there is one positive per centre word) plus ``h``, a
-    float32 (d,) scratch for the context mean, before ``hot_rows``. Returns ``(loss_sum, pairs)``
-    with one "pair" per centre word that has context."""
+    ``share_noise``: there is one positive per centre word), and ``h``, a
+    float32 (d,) scratch for the context mean, just before ``hot_rows``.
+    Returns ``(loss_sum, pairs)`` with one "pair" per centre word that has
+    context."""
     n_words = ids.shape[0]
     dim = W_in.shape[1]
     loss = 0.0
