@@ -158,6 +158,18 @@ def _window(i, m, window, shrink, state):
     return max(0, i - b), min(m, i + b + 1)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end, W_out, hot_rows):
+    """What both kernels do first for the sentence ids[start:end]: merge the
+    hot rows when it passes a multiple of ``MERGE_WORDS`` words into the batch,
+    then return the learning rate at its first word (linear over the batch)
+    and how many of its words survive subsampling (now in ``kept``)."""
+    if start // MERGE_WORDS != end // MERGE_WORDS:
+        merge_hot_rows(W_out, hot_rows)
+    eta = np.float32(eta_start + (eta_end - eta_start) * start / max(ids.shape[0], 1))
+    return eta, _subsample(ids, start, end, keep_prob, state, kept)
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                    window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv,
@@ -185,19 +197,13 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
 
     Returns ``(loss_sum, pairs)``: the summed loss (eq. 8) and pair count.
     """
-    n_words = ids.shape[0]
     loss = 0.0
     pairs = 0
     start = 0
     load_hot_rows(W_out, hot_rows)
-    since_merge = 0
     for end in sentence_ends:
-        if since_merge >= MERGE_WORDS:
-            merge_hot_rows(W_out, hot_rows)
-            since_merge = 0
-        since_merge += end - start
-        eta = np.float32(eta_start + (eta_end - eta_start) * start / max(n_words, 1))
-        m = _subsample(ids, start, end, keep_prob, state, kept)
+        eta, m = _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end,
+                                 W_out, hot_rows)
         start = end
         for i in range(m):
             lo, hi = _window(i, m, window, shrink, state)
@@ -238,20 +244,14 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     float32 (d,) scratch for the context mean, just before ``hot_rows``.
     Returns ``(loss_sum, pairs)`` with one "pair" per centre word that has
     context."""
-    n_words = ids.shape[0]
     dim = W_in.shape[1]
     loss = 0.0
     pairs = 0
     start = 0
     load_hot_rows(W_out, hot_rows)
-    since_merge = 0
     for end in sentence_ends:
-        if since_merge >= MERGE_WORDS:
-            merge_hot_rows(W_out, hot_rows)
-            since_merge = 0
-        since_merge += end - start
-        eta = np.float32(eta_start + (eta_end - eta_start) * start / max(n_words, 1))
-        m = _subsample(ids, start, end, keep_prob, state, kept)
+        eta, m = _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end,
+                                 W_out, hot_rows)
         start = end
         for i in range(m):
             lo, hi = _window(i, m, window, shrink, state)
