@@ -72,7 +72,7 @@ def _cut(ends: np.ndarray, max_length: int) -> np.ndarray:
     """Sentence end offsets with every sentence longer than ``max_length``
     cut into pieces of ``max_length`` and a shorter last piece."""
     lengths = np.diff(ends, prepend=0)
-    if not len(ends) or lengths.max() <= max_length:
+    if lengths.max() <= max_length:
         return ends
     pieces = -(-lengths // max_length)
     # Piece k (from 1) of a sentence starting at s ends at s + k * max_length,
