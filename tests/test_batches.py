@@ -1,6 +1,4 @@
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from w2v.batches import BatchCache, make_batches
 
@@ -17,31 +15,6 @@ def test_batches_keep_known_words_and_cut_long_sentences():
     # "a b" is one sentence; the five c's become pieces of 2, 2 and 1.
     assert first_ends.tolist() == [2, 4, 6, 7]
     assert all(len(b[0]) >= 4 for b in batches[:-1])
-
-
-def batches_one_sentence_at_a_time(sentences, index, batch_words, max_sentence_length):
-    """make_batches' contract, written the plain way."""
-    ids, ends = [], []
-    for sentence in sentences:
-        known = [index[word] for word in sentence if word in index]
-        for start in range(0, len(known), max_sentence_length):
-            ids.extend(known[start:start + max_sentence_length])
-            ends.append(len(ids))
-        if len(ids) >= batch_words:
-            yield ids, ends
-            ids, ends = [], []
-    if ids:
-        yield ids, ends
-
-
-@settings(max_examples=300, deadline=None)
-@given(sentences=st.lists(st.lists(st.sampled_from("abcxy"), max_size=12), max_size=40),
-       batch_words=st.integers(1, 30), max_sentence_length=st.integers(1, 6))
-def test_batches_are_those_of_the_plain_definition(sentences, batch_words, max_sentence_length):
-    got = list(make_batches(sentences, INDEX, batch_words, max_sentence_length))
-    want = list(batches_one_sentence_at_a_time(sentences, INDEX, batch_words, max_sentence_length))
-    assert [(ids.tolist(), ends.tolist()) for ids, ends in got] == want
-    assert all(ids.dtype == np.int32 and ends.dtype == np.int64 for ids, ends in got)
 
 
 def test_cache_replays_exactly_what_it_recorded():

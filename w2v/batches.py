@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator
-from itertools import repeat
 
 import numpy as np
 
@@ -20,65 +19,22 @@ Batch = tuple[np.ndarray, np.ndarray]  # ids (int32), sentence end offsets (int6
 
 def make_batches(sentences: Iterable[list[str]], index: dict[str, int], batch_words: int,
                  max_sentence_length: int) -> Iterator[Batch]:
-    """Yield batches of word ids: each sentence's words that are in ``index``,
-    as row numbers, cut into pieces of at most ``max_sentence_length``. A batch
-    ends with the first sentence that brings it to ``batch_words`` words."""
-    # Words are looked up a block of sentences at a time, straight into an
-    # array, and batches are cut with array operations: built word by word in
-    # Python lists, batches took twice as long as tokenizing the corpus.
-    ids = np.empty(0, dtype=np.int32)  # known words not yet batched...
-    ends = np.empty(0, dtype=np.int64)  # ...and the end of each of their sentences
-    for block in _blocks(sentences, batch_words):
-        block_ids, block_ends = _known_ids(*block, index)
-        ids = np.concatenate((ids, block_ids))
-        ends = np.concatenate((ends, block_ends + (len(ids) - len(block_ids))))
-        start = first = 0  # word and sentence where the next batch begins
-        while (last := int(np.searchsorted(ends, start + batch_words))) < len(ends):
-            yield ids[start:ends[last]].copy(), _cut(ends[first:last + 1] - start, max_sentence_length)
-            start, first = int(ends[last]), last + 1
-        ids, ends = ids[start:], ends[first:] - start
-    if len(ids):
-        yield ids, _cut(ends, max_sentence_length)
-
-
-def _blocks(sentences: Iterable[list[str]], words: int) -> Iterator[tuple[list[str], list[int]]]:
-    """Consecutive runs of sentences with at least ``words`` words (the last
-    may have fewer), as all their words and each sentence's length."""
-    # One flat list rather than a list of sentences: thousands of live lists
-    # would make the cyclic garbage collector slow down the whole reader.
-    block: list[str] = []
-    lengths: list[int] = []
+    """Yield batches of about ``batch_words`` words: each sentence's words that
+    are in ``index``, as row numbers, cut into pieces of at most
+    ``max_sentence_length``."""
+    lookup = index.get
+    ids: list[int] = []
+    ends: list[int] = []
     for sentence in sentences:
-        block.extend(sentence)
-        lengths.append(len(sentence))
-        if len(block) >= words:
-            yield block, lengths
-            block, lengths = [], []
-    if lengths:
-        yield block, lengths
-
-
-def _known_ids(words: list[str], lengths: list[int], index: dict[str, int]) -> Batch:
-    """The row numbers of those of ``words`` that are in ``index``, and the end
-    offset of each sentence (of ``lengths`` words) that has any."""
-    rows = np.fromiter(map(index.get, words, repeat(-1)), dtype=np.int32, count=len(words))
-    known = rows >= 0
-    known_before = np.concatenate(([0], np.cumsum(known)))  # known words before each position
-    ends = known_before[np.cumsum(lengths, dtype=np.int64)]
-    return rows[known], ends[np.diff(ends, prepend=0) > 0]  # sentences left empty end nothing
-
-
-def _cut(ends: np.ndarray, max_length: int) -> np.ndarray:
-    """Sentence end offsets with every sentence longer than ``max_length``
-    cut into pieces of ``max_length`` and a shorter last piece."""
-    lengths = np.diff(ends, prepend=0)
-    if lengths.max() <= max_length:
-        return ends
-    pieces = -(-lengths // max_length)
-    # Piece k (from 1) of a sentence starting at s ends at s + k * max_length,
-    # the last at the sentence's end.
-    k = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1
-    return np.minimum(np.repeat(ends - lengths, pieces) + k * max_length, np.repeat(ends, pieces))
+        sentence_ids = [i for i in map(lookup, sentence) if i is not None]
+        for start in range(0, len(sentence_ids), max_sentence_length):
+            ids.extend(sentence_ids[start:start + max_sentence_length])
+            ends.append(len(ids))
+        if len(ids) >= batch_words:
+            yield np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64)
+            ids, ends = [], []
+    if ids:
+        yield np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64)
 
 
 class BatchCache:
