@@ -11,7 +11,8 @@ readable and fast.
 __version__ = "0.1.0"
 
 from .corpus import Corpus
-from .errors import CorpusError, ModelFormatError, TrainingDivergedError, VocabularyError, W2VError
+from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
+                     VocabularyError, W2VError)
 from .formats import detect_format, load_vectors, load_word2vec_format
 from .item2vec import Item2Vec
 from .keyedvectors import KeyedVectors, UnknownWordError
@@ -32,6 +33,6 @@ def load(path) -> Word2Vec | KeyedVectors:
     return load_vectors(path)
 
 
-__all__ = ["Corpus", "CorpusError", "Item2Vec", "KeyedVectors", "ModelFormatError", "TrainingDivergedError", "UnknownWordError",
+__all__ = ["Corpus", "CorpusError", "Item2Vec", "KeyedVectors", "ModelFormatError", "SettingsError", "TrainingDivergedError", "UnknownWordError",
            "VocabularyError", "Vocabulary", "W2VError", "Word2Vec", "detect_format", "load",
            "load_vectors", "load_word2vec_format", "__version__"]

@@ -8,6 +8,13 @@ class W2VError(Exception):
     """Base class for mistakes in the input or the options, not in w2v."""
 
 
+class SettingsError(W2VError, ValueError):
+    """A setting is out of range, not a number, or inconsistent with another.
+
+    Also a ``ValueError``, which is what callers of a scikit-learn-style
+    estimator expect from a bad parameter."""
+
+
 class CorpusError(W2VError):
     """The corpus cannot be read or holds nothing to train on."""
 
