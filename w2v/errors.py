@@ -29,3 +29,16 @@ class ModelFormatError(W2VError):
 
 class TrainingDivergedError(W2VError):
     """The loss or the vectors became NaN or infinite: the learning rate is too high."""
+
+
+class OutputError(W2VError):
+    """A file cannot be saved where asked: the target is not a regular file, its
+    folder is missing or read-only, or the write failed (a full disk). Nothing
+    is left half-written: a previous file at ``path`` is unchanged.
+
+    ``path`` is the target and ``reason`` what went wrong, in a few words
+    ("No space left on device"), for callers that word their own message."""
+
+    def __init__(self, message: str, path=None, reason: str | None = None):
+        super().__init__(message)
+        self.path, self.reason = path, reason
