@@ -164,6 +164,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monk
     assert message.startswith(f"nothing was saved to {path}: {os.strerror(code)}")
     assert message.endswith("the previous file is unchanged")
     assert caught.value.path == path and caught.value.reason.startswith(os.strerror(code))
+    assert isinstance(caught.value, OSError) and caught.value.errno == code
     assert path.read_bytes() == b"old"
     assert temp_files(tmp_path) == []
 

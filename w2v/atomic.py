@@ -96,6 +96,9 @@ def atomic_write(path, mode: str = "wb"):
         if problem is not None:
             raise OutputError(f"cannot save to {path}: {problem}", path=path, reason=problem)
         os.replace(tmp_path, path)
+    except OutputError:
+        _discard(tmp_path)
+        raise
     except OSError as error:
         _discard(tmp_path)
         raise _not_saved(path, error) from None
@@ -224,7 +227,8 @@ def _not_saved(path: Path, error: OSError) -> OutputError:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         reason += " (free some space, or save elsewhere)"
     kept = "; the previous file is unchanged" if os.path.lexists(path) else ""
-    return OutputError(f"nothing was saved to {path}: {reason}{kept}", path=path, reason=reason)
+    return OutputError(f"nothing was saved to {path}: {reason}{kept}", path=path, reason=reason,
+                       errno=error.errno)
 
 
 def _sync_folder(folder: Path) -> None:

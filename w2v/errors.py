@@ -31,14 +31,17 @@ class TrainingDivergedError(W2VError):
     """The loss or the vectors became NaN or infinite: the learning rate is too high."""
 
 
-class OutputError(W2VError):
+class OutputError(W2VError, OSError):
     """A file cannot be saved where asked: the target is not a regular file, its
     folder is missing or read-only, or the write failed (a full disk). Nothing
     is left half-written: a previous file at ``path`` is unchanged.
 
     ``path`` is the target and ``reason`` what went wrong, in a few words
-    ("No space left on device"), for callers that word their own message."""
+    ("No space left on device"), for callers that word their own message. Also
+    an ``OSError`` (with the failed write's ``errno``), which is what callers
+    of a save caught before it existed."""
 
-    def __init__(self, message: str, path=None, reason: str | None = None):
+    def __init__(self, message: str, path=None, reason: str | None = None,
+                 errno: int | None = None):
         super().__init__(message)
-        self.path, self.reason = path, reason
+        self.path, self.reason, self.errno = path, reason, errno
