@@ -10,8 +10,11 @@ rate, and reports progress and loss.
 from __future__ import annotations
 
 import collections
+import hashlib
 import math
+import os
 import queue
+import stat
 import sys
 import threading
 import time
@@ -20,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kernels, modelfile
+from . import kernels, modelfile, settings
 from .batches import BatchCache, make_batches
-from .corpus import Corpus
-from .errors import CorpusError, ModelFormatError, TrainingDivergedError, W2VError
+from .corpus import Corpus, corpus_files
+from .errors import CorpusError, ModelFormatError, SettingsError, TrainingDivergedError, W2VError
 from .keyedvectors import KeyedVectors
 from .progress import Progress
 from .sampling import alias_table, seed_state
@@ -38,6 +41,7 @@ HISTORY_POINTS = 200
 # over, so that they stay in a core's own cache (1 MiB, half of one core's L2
 # here: 1,310 rows at dim 100).
 HOT_ROWS_BYTES = 1 << 20
+LIMIT_EPOCHS = settings.LIMITS["epochs"]
 
 
 class Word2Vec:
@@ -128,6 +132,7 @@ class Word2Vec:
         self.training_seconds_ = 0.0
         self.read_stats_ = None
         self.run_: dict | None = None  # the last train() call: epochs planned and completed
+        self._vocab_corpus = None  # what build_vocab counted, until train() uses it
         self._wv: KeyedVectors | None = None
 
     # --- settings -------------------------------------------------------------
@@ -149,20 +154,47 @@ class Word2Vec:
     def end_alpha(self) -> float:
         return self.min_alpha if self.min_alpha is not None else self.start_alpha * 1e-4
 
-    def _validate(self) -> None:
-        def need(ok, message):
-            if not ok:
-                raise ValueError(message)
-        for name in ("dim", "window", "negative", "min_count", "epochs", "workers",
-                     "max_sentence_length", "batch_words"):
-            value = getattr(self, name)
-            need(isinstance(value, int) and value >= 1, f"{name} must be a whole number >= 1, got {value!r}")
-        need(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
-        need(self.start_alpha > 0, f"alpha must be > 0, got {self.start_alpha}")
-        need(0 <= self.end_alpha <= self.start_alpha,
-             f"min_alpha must be between 0 and alpha, got {self.end_alpha}")
-        need(self.max_vocab_size is None or self.max_vocab_size >= 1,
-             f"max_vocab_size must be >= 1, got {self.max_vocab_size}")
+    def _validate(self, memory: bool = True) -> None:
+        """Check every setting (`settings.py`): a `SettingsError` names the first
+        bad one; with ``memory``, also that training them fits in memory."""
+        for name in ("dim", "window", "negative", "epochs", "workers", "max_sentence_length",
+                     "batch_words", "min_count"):
+            setattr(self, name, settings.whole_number(name, getattr(self, name)))
+        if self.max_vocab_size is not None:
+            self.max_vocab_size = settings.whole_number("max_vocab_size", self.max_vocab_size)
+        self.seed = settings.whole_number("seed", self.seed, low=0, high=2**64 - 1)
+        self.sample = settings.real_number("sample", self.sample, low=0)
+        self.ns_exponent = settings.real_number("ns_exponent", self.ns_exponent, low=-10, high=10)
+        for name in ("alpha", "min_alpha"):
+            if getattr(self, name) is not None:
+                setattr(self, name, settings.real_number(name, getattr(self, name), low=0,
+                                                         low_open=name == "alpha"))
+        if self.end_alpha > self.start_alpha:
+            raise SettingsError(f"min_alpha ({self.end_alpha:g}) must not be above alpha "
+                                f"({self.start_alpha:g}): the learning rate decays from alpha "
+                                "to min_alpha")
+        for name in ("sg", "shrink_windows", "share_noise", "lowercase"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if memory:
+            self._check_memory(vocab_size=len(self.vocab_) if self.vocab_ is not None else 1)
+
+    def _scratch_rows(self) -> int:
+        """Rows of a worker's noise buffer: a centre word has at most 2 x window
+        context words, and fewer than a sentence's length."""
+        return 2 * min(self.window, self.max_sentence_length)
+
+    def _check_memory(self, vocab_size: int) -> None:
+        """Refuse settings whose vectors and per-thread buffers cannot fit."""
+        vectors = 2 * vocab_size * self.dim * 4
+        per_worker = (self._scratch_rows() * self.negative * 8 + self.max_sentence_length * 4
+                      + 2 * self.dim * 4 + 2 * HOT_ROWS_BYTES + self.batch_words * 24)
+        what = (f"{vocab_size:,} words x {self.dim:,} dims" if vocab_size > 1
+                else f"dim {self.dim:,}") + f", negative {self.negative:,}, window {self.window:,}"
+        settings.check_memory(f"training with {what} and {self.workers} workers",
+                              vectors + self.workers * per_worker,
+                              "lower dim (or raise min_count / set max_vocab_size), negative, "
+                              "window or workers")
 
     # --- learning -------------------------------------------------------------
 
@@ -171,14 +203,21 @@ class Word2Vec:
         input vectors uniform in ±0.5/dim, output vectors zero)."""
         self._validate()
         sentences = self._sentences(corpus)
-        self.vocab_ = Vocabulary.build(sentences, self.min_count, self.max_vocab_size)
+        vocab = Vocabulary.build(sentences, self.min_count, self.max_vocab_size)
+        self._check_memory(len(vocab))
+        shape = (len(vocab), self.dim)
+        try:
+            rng = np.random.default_rng(self.seed)
+            self.W_in_ = rng.random(shape, dtype=np.float32)
+            self.W_in_ -= 0.5  # in place: temporaries would double the peak memory
+            self.W_in_ /= self.dim
+            self.W_out_ = np.zeros(shape, dtype=np.float32)
+        except MemoryError:
+            self.W_in_ = self.W_out_ = None
+            raise SettingsError(f"not enough memory for {shape[0]:,} x {shape[1]:,} vectors: "
+                                "lower dim, raise min_count or set max_vocab_size") from None
+        self.vocab_ = vocab
         self.read_stats_ = getattr(sentences, "stats", None)
-        rng = np.random.default_rng(self.seed)
-        shape = (len(self.vocab_), self.dim)
-        self.W_in_ = rng.random(shape, dtype=np.float32)
-        self.W_in_ -= 0.5  # in place: temporaries would double the peak memory
-        self.W_in_ /= self.dim
-        self.W_out_ = np.zeros(shape, dtype=np.float32)
         self.loss_history_ = np.zeros((0, len(HISTORY_COLUMNS)))
         self.epochs_trained_ = self.words_trained_ = 0
         self._vocab_corpus = corpus
@@ -187,40 +226,61 @@ class Word2Vec:
 
     def train(self, corpus, epochs: int | None = None, progress=sys.stderr,
               on_epoch_end=None) -> Word2Vec:
-        """Train on ``corpus``: a path (file or folder, plain or compressed) or a
-        re-iterable collection of token lists. Builds the vocabulary first when
-        there is none; otherwise continues training the current vectors with a
-        new learning-rate schedule over ``epochs`` (default ``self.epochs``).
+        """Train on ``corpus``: a path (file or folder, plain or compressed;
+        ``"-"`` or a pipe is read once into a temporary file) or a re-iterable
+        collection of token lists. Builds the vocabulary first when there is
+        none; otherwise continues training the current vectors with a new
+        learning-rate schedule over ``epochs`` (default ``self.epochs``).
 
         ``progress`` is a stream for progress lines, or None for silence.
         ``on_epoch_end(model)`` is called after each completed epoch, while no
         thread touches the vectors (e.g. to save a checkpoint).
         """
-        if self.vocab_ is None:
-            self.build_vocab(corpus)
         self._validate()
-        epochs = self.epochs if epochs is None else epochs
-        if not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
+        epochs = settings.whole_number("epochs", self.epochs if epochs is None else epochs)
+        # One reader for the counting pass and the training passes, so that a
+        # corpus that can be read only once (a pipe) is read once.
         sentences = self._sentences(corpus)
-        if corpus is getattr(self, "_vocab_corpus", None):
-            words_per_epoch = self.vocab_.total_count
-        else:
-            words_per_epoch = sum(len(ids) for ids, _ in self._batches(sentences))
-        if words_per_epoch == 0:
-            raise CorpusError("no word of the corpus is in the vocabulary: nothing to train on")
-        self.run_ = {"epochs": epochs, "completed": 0, "words_per_epoch": words_per_epoch}
-        return self._run(sentences, progress, on_epoch_end)
+        if self.vocab_ is None:
+            self.build_vocab(sentences)
+        try:
+            if any(self._vocab_corpus is given for given in (corpus, sentences)):
+                words_per_epoch = self.vocab_.total_count
+            else:
+                words_per_epoch = self._count_words(sentences)
+            self.run_ = {"epochs": epochs, "completed": 0, "words_per_epoch": words_per_epoch,
+                         "corpus": corpus_fingerprint(corpus)}
+            return self._run(sentences, progress, on_epoch_end)
+        finally:
+            self._vocab_corpus = None  # lets a spooled pipe's temporary file go
 
     def resume(self, corpus, progress=sys.stderr, on_epoch_end=None) -> Word2Vec:
         """Finish a run that was interrupted (e.g. a checkpoint saved by
         ``on_epoch_end``): the remaining epochs, with the learning rate going on
-        from where it stopped."""
+        from where it stopped. A corpus other than the run's (or one that
+        cannot be recognised, e.g. token lists) is counted again first, so that
+        the learning rate still reaches its end value."""
         if self.run_ is None or self.run_["completed"] >= self.run_["epochs"]:
             raise W2VError("this model has no unfinished training run to resume; "
                            "train it further with train(corpus, epochs=N)")
         self._validate()
-        return self._run(self._sentences(corpus), progress, on_epoch_end)
+        sentences = self._sentences(corpus)
+        fingerprint = corpus_fingerprint(corpus)
+        if fingerprint is None or fingerprint != self.run_.get("corpus"):
+            words_per_epoch = self._count_words(sentences)
+            if progress is not None and words_per_epoch != self.run_["words_per_epoch"]:
+                print(f"note: the corpus is not the one this run started on: {words_per_epoch:,} "
+                      f"words per epoch instead of {self.run_['words_per_epoch']:,}; the learning "
+                      "rate schedule follows the new count", file=progress)
+            self.run_.update(words_per_epoch=words_per_epoch, corpus=fingerprint)
+        return self._run(sentences, progress, on_epoch_end)
+
+    def _count_words(self, sentences) -> int:
+        """Words of one epoch that are in the vocabulary: what the schedule spans."""
+        words = sum(len(ids) for ids, _ in self._batches(sentences))
+        if words == 0:
+            raise CorpusError("no word of the corpus is in the vocabulary: nothing to train on")
+        return words
 
     @property
     def unfinished(self) -> bool:
@@ -319,14 +379,14 @@ class Word2Vec:
                                 break  # every worker has died: nobody would take it
 
         def train(worker):
-            state = seed_state(self.seed, stream=worker + 1000 * self.epochs_trained_)
-            kept = np.empty(self.max_sentence_length, dtype=np.int32)
-            noise = np.empty((2 * self.window, self.negative), dtype=np.int64)
-            dv = np.empty(self.dim, dtype=np.float32)
-            h = np.empty(self.dim, dtype=np.float32)
-            hot = min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim)) if self.workers > 1 else 0
-            hot_rows = np.empty((2, hot, self.dim), dtype=np.float32)
-            try:
+            try:  # a worker that fails in any way ends the run with its error, never a hang
+                state = seed_state(self.seed, stream=worker + 1000 * self.epochs_trained_)
+                kept = np.empty(self.max_sentence_length, dtype=np.int32)
+                noise = np.empty((self._scratch_rows(), self.negative), dtype=np.int64)
+                dv = np.empty(self.dim, dtype=np.float32)
+                h = np.empty(self.dim, dtype=np.float32)
+                hot = min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim)) if self.workers > 1 else 0
+                hot_rows = np.empty((2, hot, self.dim), dtype=np.float32)
                 while (job := jobs.get()) is not None:
                     epoch, ids, ends, eta_start, eta_end = job
                     if stop.is_set():
@@ -481,20 +541,56 @@ class Word2Vec:
         if model.dim != meta["dim"]:
             raise ModelFormatError(f"{path}: dim {model.dim} in params but {meta['dim']} in meta")
         try:
-            model._validate()
-            model.vocab_ = Vocabulary(words, arrays["counts"],
-                                      corpus_tokens=int(meta.get("corpus_tokens", 0)))
+            model._validate(memory=False)  # the memory check is for training, not for queries
+            model.vocab_ = Vocabulary(words, arrays["counts"], corpus_tokens=settings.whole_number(
+                "corpus_tokens", meta.get("corpus_tokens", 0), low=0, high=2**63 - 1))
+            model.epochs_trained_, model.words_trained_ = (
+                settings.whole_number(name, meta.get(name, 0), low=0, high=2**63 - 1)
+                for name in ("epochs_trained", "words_trained"))
+            model.training_seconds_ = settings.real_number(
+                "training_seconds", meta.get("training_seconds", 0.0), low=0)
+            model.run_ = _checked_run(meta.get("run"))
         except (ValueError, TypeError, W2VError) as error:
-            raise ModelFormatError(f"{path}: {error}") from None
+            raise ModelFormatError(f"{path}: meta.json: {error}") from None
         model.W_in_, model.W_out_ = arrays["W_in"], arrays["W_out"]
         model.loss_history_ = arrays["loss_history"]
-        model.epochs_trained_ = int(meta.get("epochs_trained", 0))
-        model.words_trained_ = int(meta.get("words_trained", 0))
-        model.training_seconds_ = float(meta.get("training_seconds", 0.0))
-        run = meta.get("run")
-        if run is not None:
-            if not (isinstance(run, dict) and all(isinstance(run.get(k), int) and run[k] >= 0
-                                                  for k in ("epochs", "completed", "words_per_epoch"))):
-                raise ModelFormatError(f"{path}: meta.json has a malformed 'run'")
-            model.run_ = {k: run[k] for k in ("epochs", "completed", "words_per_epoch")}
         return model
+
+
+def _checked_run(run) -> dict | None:
+    """The ``run`` record of a model file (epochs planned and completed, words
+    per epoch), checked: it drives the learning rate when a run is resumed."""
+    if run is None:
+        return None
+    if not isinstance(run, dict):
+        raise ModelFormatError(f"'run' must be a record, got {run!r}")
+    epochs = settings.whole_number("run.epochs", run.get("epochs"), high=LIMIT_EPOCHS)
+    checked = {"epochs": epochs,
+               "completed": settings.whole_number("run.completed", run.get("completed"), low=0,
+                                                  high=epochs),
+               "words_per_epoch": settings.whole_number("run.words_per_epoch",
+                                                        run.get("words_per_epoch"), high=2**62),
+               "corpus": run.get("corpus")}
+    if checked["corpus"] is not None and not isinstance(checked["corpus"], str):
+        raise ModelFormatError(f"'run.corpus' must be a string, got {checked['corpus']!r}")
+    return checked
+
+
+def corpus_fingerprint(corpus) -> str | None:
+    """A short digest of a corpus on disk (its files' names, sizes and times of
+    change) that recognises it when a run is resumed; None for token lists and
+    pipes, which cannot be recognised."""
+    if not isinstance(corpus, (str, Path)) or str(corpus) == "-":
+        return None
+    try:
+        files = corpus_files(corpus)
+        digest = hashlib.sha256()
+        for path in files:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            name = os.path.relpath(path, corpus) if len(files) > 1 else path.name
+            digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    except (OSError, W2VError):
+        return None
+    return digest.hexdigest()[:16]
