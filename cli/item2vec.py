@@ -9,6 +9,8 @@ from w2v.progress import format_duration
 from w2v.sessions import parse_duration, read_item_titles, read_sessions
 
 from .options import check_writable, training_options
+from .run import train_and_save
+from .types import FiniteFloat
 from .table import print_table
 
 # Bad rows quoted in the warning after reading; all are counted.
@@ -43,7 +45,7 @@ def _delimiter(ctx, param, value):
               help="The table's first line names its columns.")
 @click.option("--delimiter", callback=_delimiter, metavar="CHAR",
               help="Field separator of the table ('tab' for a tab)  [default: detected]")
-@click.option("--min-rating", type=float, help="Keep only rows rated at least this.")
+@click.option("--min-rating", type=FiniteFloat(), help="Keep only rows rated at least this.")
 @click.option("--session-gap", callback=_duration, metavar="DURATION",
               help="Start a new session after this long without activity (1800, 30m, 2h, 1d).")
 @click.option("--on-bad-rows", default="skip", show_default=True,
@@ -53,38 +55,71 @@ def _delimiter(ctx, param, value):
 @click.option("--window", type=click.IntRange(min=1),
               help="Context: items at most this far apart in a session  [default: the whole "
                    "session]")
-@click.option("--ns-exponent", default=0.0, show_default=True, type=float,
+@click.option("--ns-exponent", default=0.0, show_default=True, type=FiniteFloat(),
               help="Noise distribution: item counts to this power; 0 (uniform) ranks by "
                    "co-occurrence probability, higher values discount popular items.")
 @training_options(unit="item", data="sessions", min_count=1, sample=0.0,
                   epochs=20, alpha="0.025")
-def item2vec(sessions, output, form, columns, header, delimiter, min_rating, session_gap,
-             on_bad_rows, quiet, **settings):
+@click.option("--checkpoint", is_flag=True,
+              help="Save the model to OUTPUT after every epoch, so that an interrupted run "
+                   "can be finished with --resume OUTPUT.")
+@click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
+              help="Finish MODEL's interrupted run on INPUT, keeping its items and settings.")
+@click.pass_context
+def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating, session_gap,
+             on_bad_rows, checkpoint, resume, quiet, **settings):
     """Train item vectors on INPUT and save them to a model file.
 
     INPUT holds one basket or session per line (item ids separated by spaces or
     commas), or is an interactions table (CSV/TSV: user, item, optional
-    timestamp and rating), grouped by user into sessions in time order. Item
-    ids are kept exactly as written.
+    timestamp and rating), grouped by user into sessions in time order; - reads
+    standard input. Item ids are kept exactly as written.
     """
     check_writable(output)
     log = None if quiet else sys.stderr
+    model = _resumed_model(ctx, resume, settings) if resume else None
     data = read_sessions(
         sessions, form=form, columns=columns.split(",") if columns else None, header=header,
         delimiter=delimiter, min_rating=min_rating, session_gap=session_gap,
         on_bad_rows=on_bad_rows)
     _report_reading(data.stats, quiet)
-    settings = {key: value for key, value in settings.items() if value is not None}
-    model = Item2Vec(**settings).train(data, progress=log)
-    model.save(output)
+    if model is None:
+        model = Item2Vec(**{key: value for key, value in settings.items() if value is not None})
+
+    def run(on_epoch_end):
+        if model.unfinished:
+            model.resume(data, progress=log, on_epoch_end=on_epoch_end)
+        else:
+            model.train(data, progress=log, on_epoch_end=on_epoch_end)
+    train_and_save(ctx, model, run, output, checkpoint=checkpoint,
+                   resume_command=f"w2v item2vec {sessions} --resume {output} -o {output} "
+                                  "(with the same reading options)")
     if not quiet:
         distinct = len({item for session in data for item in session})
         click.echo(f"{len(model.vocab_):,} items x {model.dim} dims from {len(data):,} sessions "
                    f"({data.stats.items:,} interactions), trained in "
                    f"{format_duration(model.training_seconds_)}; saved {output}", err=True)
         if distinct > len(model.vocab_):
-            click.echo(f"note: {distinct - len(model.vocab_):,} items seen fewer than "
-                       f"{model.min_count} times were left out", err=True)
+            click.echo(f"note: {distinct - len(model.vocab_):,} items "
+                       f"{'not in the resumed model' if resume else f'seen fewer than {model.min_count} times'}"
+                       " were left out", err=True)
+
+
+def _resumed_model(ctx, path, settings):
+    """An item model whose interrupted run goes on; it keeps its own settings."""
+    given = [name for name in ("dim", "window", "negative", "min_count", "sample", "alpha",
+                               "min_alpha", "ns_exponent", "seed", "epochs")
+             if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise click.UsageError(f"{options} cannot be changed when resuming: the model keeps "
+                               "its settings")
+    model = Item2Vec.load(path)
+    if not model.unfinished:
+        raise click.UsageError(f"{path} has no interrupted run to finish (it completed its "
+                               f"{model.epochs_trained_} epochs)")
+    model.workers = settings["workers"]
+    return model
 
 
 def _report_reading(stats, quiet):

@@ -1,4 +1,8 @@
-"""The ``w2v`` command group and how user mistakes are shown: one line, no traceback."""
+"""The ``w2v`` command group and how failures are shown: one ``Error:`` line, no traceback."""
+
+import errno
+import os
+import sys
 
 import click
 
@@ -12,15 +16,59 @@ from .plot import plot, plot_analogy, plot_loss
 from .similar import neighbours, similar
 from .train import train
 
+#: Set to see the traceback of an unexpected error (a bug in w2v).
+DEBUG_VARIABLE = "W2V_DEBUG"
+
 
 class FriendlyGroup(click.Group):
-    """Turn the library's user-facing errors into click's one-line errors."""
+    """Turn every failure into one line and a non-zero exit status.
+
+    A ``W2VError`` is a mistake in the input or the options, and its message
+    says what to change. Other exceptions are shown as one line too, since a
+    traceback helps nobody who ran a command: the system's own limits (memory,
+    a full disk, a closed pipe) say so, and anything else is a bug in w2v,
+    reported as such (``W2V_DEBUG=1`` shows the traceback).
+    """
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (W2VError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except W2VError as error:
             raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        except MemoryError:
+            raise click.ClickException("out of memory: use smaller settings or input") from None
+        except OSError as error:
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            raise click.ClickException(_describe_os_error(error)) from None
+        except Exception as error:
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            raise click.ClickException(
+                f"internal error ({type(error).__name__}: {error}); this is a bug in w2v, please "
+                f"report it with the command you ran ({DEBUG_VARIABLE}=1 shows the traceback)") from None
+
+
+def _describe_os_error(error: OSError) -> str:
+    """'cannot write out.txt: No space left on device', from any OSError."""
+    reason = error.strerror or str(error) or errno.errorcode.get(error.errno, "unknown error")
+    return f"{error.filename}: {reason}" if error.filename else reason
+
+
+def _quiet_broken_pipe():
+    """The reader of our output went away (``w2v similar king | head -1``):
+    stop quietly, as command-line tools do, without a second error when
+    Python flushes stdout on exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(141)  # 128 + SIGPIPE, what a shell reports for such a tool
 
 
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})

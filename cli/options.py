@@ -5,9 +5,12 @@ every item kept); the names, types, ranges and help are declared once here.
 """
 
 import os
-from pathlib import Path
 
 import click
+
+from w2v.atomic import check_target
+
+from .types import FiniteFloat
 
 
 def training_options(*, unit: str, data: str, min_count: int, sample: float, epochs: int,
@@ -22,19 +25,19 @@ def training_options(*, unit: str, data: str, min_count: int, sample: float, epo
                      help=f"Noise {unit}s per positive example."),
         click.option("--min-count", default=min_count, show_default=True,
                      type=click.IntRange(min=1), help=f"Leave out {unit}s seen fewer times."),
-        click.option("--sample", default=sample, show_default=True,
-                     type=click.FloatRange(min=0),
+        click.option("--sample", default=sample, show_default=True, type=FiniteFloat(min=0),
                      help=f"Subsampling threshold for frequent {unit}s (0: off)."),
         click.option("--epochs", default=epochs, show_default=True, type=click.IntRange(min=1),
                      help=f"Passes over the {data}."),
-        click.option("--alpha", type=click.FloatRange(min=0, min_open=True),
+        click.option("--alpha", type=FiniteFloat(min=0, min_open=True),
                      help=f"Initial learning rate  [default: {alpha}]"),
-        click.option("--min-alpha", type=click.FloatRange(min=0),
+        click.option("--min-alpha", type=FiniteFloat(min=0),
                      help="Final learning rate  [default: alpha * 1e-4]"),
         click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
                      type=click.IntRange(min=1),
                      help="Training threads (1 for bit-identical reruns)."),
-        click.option("--seed", default=1, show_default=True, type=int, help="Random seed."),
+        click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
+                     help="Random seed."),
         click.option("-q", "--quiet", is_flag=True, help="No progress output."),
     ]
 
@@ -47,9 +50,6 @@ def training_options(*, unit: str, data: str, min_count: int, sample: float, epo
 
 
 def check_writable(output):
-    """Fail before hours of training rather than at the save."""
-    folder = Path(output).resolve().parent
-    if not folder.is_dir():
-        raise click.ClickException(f"cannot save to {output}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise click.ClickException(f"cannot save to {output}: folder {folder} is not writable")
+    """Fail before hours of training rather than at the save: the folder must
+    exist and be writable, and an existing target must be a regular file."""
+    check_target(output)

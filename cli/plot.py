@@ -9,14 +9,20 @@ import click
 
 import w2v
 import w2v.plot
+from w2v.plot.figure import INCHES, MIN_DPI, check_picture
+from w2v.plot.projection import MAX_MAP_WORDS, MAX_SEED, listed
+
+from .types import FiniteFloat
 
 DEFAULT_TOP = 100  # words mapped when none are chosen
+WORDS_FILE_BYTES = 1 << 20  # a words file lists words to map (at most 2,000): 1 MiB is plenty
+OUTPUT_HELP = "Picture to write: .png, .svg, .pdf, or another format by its extension."
 
 
 def _size(ctx, param, value):
-    """'10x8' -> (10.0, 8.0) inches."""
+    """'10x8' -> (10.0, 8.0) inches; the bounds are checked with --dpi (check_picture)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*[xX]\s*(\d+(?:\.\d*)?)\s*", value)
-    if not match or 0 in (float(match[1]), float(match[2])):
+    if not match:
         raise click.BadParameter(f"expected WIDTHxHEIGHT in inches, like 10x8, got {value!r}")
     return float(match[1]), float(match[2])
 
@@ -27,23 +33,38 @@ def _split(texts):
 
 
 def _read_words(path):
-    """Words of a file; lines starting with # are comments."""
+    """Words of a file; lines starting with # are comments. Read at most
+    WORDS_FILE_BYTES (a device such as /dev/zero never ends)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(WORDS_FILE_BYTES + 1)
     except FileNotFoundError:
         raise click.ClickException(f"no such words file: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"cannot read words file {path}: {error}") from None
+    except OSError as error:
+        raise click.ClickException(f"cannot read words file {path}: {error.strerror or error}") from None
+    if len(data) > WORDS_FILE_BYTES:
+        raise click.ClickException(f"words file {path} is larger than {WORDS_FILE_BYTES >> 20} MiB: "
+                                   f"it should list the words to map (at most {MAX_MAP_WORDS:,})")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise click.ClickException(f"words file {path} is binary (a NUL byte at {nul:,}): "
+                                   "it should be text listing the words to map")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"words file {path} is not UTF-8 text (byte {error.start:,}): "
+                                   "it should list the words to map") from None
     return _split(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def _picture_options(size):
     """``--size`` (default ``size``) and ``--dpi``, shared by the three commands."""
     def decorate(command):
-        command = click.option("--dpi", default=100, show_default=True, type=click.IntRange(min=10),
-                               help="Pixels per inch.")(command)
+        command = click.option("--dpi", default=100, show_default=True,
+                               type=click.IntRange(min=MIN_DPI), help="Pixels per inch.")(command)
         command = click.option("--size", default=size, show_default=True, callback=_size,
-                               metavar="WxH", help="Picture size in inches.")(command)
+                               metavar="WxH", help=f"Picture size in inches ({INCHES[0]:g} to "
+                               f"{INCHES[1]:g} a side).")(command)
         return command
     return decorate
 
@@ -54,25 +75,27 @@ def _saved(output, what):
 
 
 @click.command()
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", default="map.png", show_default=True,
-              type=click.Path(dir_okay=False), help="Picture to write; .png, .svg or .pdf.")
+@click.argument("model", type=click.Path())
+@click.option("-o", "--output", default="map.png", show_default=True, type=click.Path(),
+              help=OUTPUT_HELP)
 @click.option("--words", "word_lists", multiple=True, metavar="W1,W2,...",
               help="Words to map (repeatable).")
-@click.option("--words-file", type=click.Path(dir_okay=False),
+@click.option("--words-file", type=click.Path(dir_okay=False, allow_dash=False),
               help="Words to map, separated by spaces, commas or lines; # starts a comment line.")
-@click.option("--top", type=click.IntRange(min=2),
+@click.option("--top", type=click.IntRange(min=2, max=MAX_MAP_WORDS),
               help=f"The N most frequent words  [default: {DEFAULT_TOP} if no words are chosen]")
 @click.option("--neighbours", "--neighbors", "seed_lists", multiple=True, metavar="W1,W2,...",
               help="These words and their nearest neighbours, one colour per word (repeatable).")
 @click.option("--n-neighbours", "--n-neighbors", default=8, show_default=True,
-              type=click.IntRange(min=1), help="Neighbours per word of --neighbours.")
+              type=click.IntRange(min=1, max=MAX_MAP_WORDS),
+              help="Neighbours per word of --neighbours.")
 @click.option("--method", type=click.Choice(["tsne", "pca"]), default="tsne", show_default=True,
               help="t-SNE (neighbourhoods) or PCA (the two main directions).")
 @click.option("--perplexity", default=30.0, show_default=True,
-              type=click.FloatRange(min=0, min_open=True),
+              type=FiniteFloat(min=0, min_open=True),
               help="t-SNE's effective number of neighbours; at most (words - 1) / 3.")
-@click.option("--seed", default=0, show_default=True, type=int, help="t-SNE random seed.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, MAX_SEED),
+              help="t-SNE random seed.")
 @click.option("--title", help="Title  [default: the model, method and settings]")
 @_picture_options("10x8")
 def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, method, perplexity,
@@ -83,10 +106,9 @@ def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, m
     w2v plot model.w2v --neighbours france,war,king -o map.png
     w2v plot model.w2v --top 300 --method pca -o top.svg
     """
-    w2v.plot.check_output(output)
-    loaded = w2v.load(model)
-    kv = getattr(loaded, "wv", loaded)  # a model, or vectors alone
+    check_picture(output, size, dpi)  # all that can fail about the picture, before any work
     words = _split(word_lists) + (_read_words(words_file) if words_file else [])
+    kv = w2v.load_vectors(model)  # a model file's vectors, or a vector file, or a projector folder
     words += kv.index_to_key[:top or 0]
     groups = None
     if seed_lists:
@@ -99,20 +121,20 @@ def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, m
         layout = w2v.plot.project(kv, words, method, groups=groups, seed=seed,
                                   perplexity=perplexity)
     if layout.missing:
-        click.echo(f"warning: not in the vocabulary: {', '.join(layout.missing)}", err=True)
+        click.echo(f"warning: not in the vocabulary: {listed(layout.missing)}", err=True)
     w2v.plot.draw(layout, path=output, figsize=size, dpi=dpi,
                   title=title if title is not None else f"{Path(model).name}: {layout.description}")
     _saved(output, layout.description)
 
 
 @click.command("plot-analogy")
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.argument("a")
 @click.argument("b")
 @click.argument("c")
 @click.argument("d", required=False)
-@click.option("-o", "--output", default="analogy.png", show_default=True,
-              type=click.Path(dir_okay=False), help="Picture to write; .png, .svg or .pdf.")
+@click.option("-o", "--output", default="analogy.png", show_default=True, type=click.Path(),
+              help=OUTPUT_HELP)
 @click.option("--title", help="Title  [default: the analogy and how well it holds]")
 @_picture_options("7x6")
 def plot_analogy(model, a, b, c, d, output, title, size, dpi):
@@ -120,21 +142,27 @@ def plot_analogy(model, a, b, c, d, output, title, size, dpi):
 
     D defaults to the model's best answer.
     """
-    w2v.plot.check_output(output)
-    w2v.plot.analogy(w2v.load(model), a, b, c, d, path=output, title=title, figsize=size, dpi=dpi)
+    check_picture(output, size, dpi)  # all that can fail about the picture, before any work
+    w2v.plot.analogy(w2v.load_vectors(model), a, b, c, d, path=output, title=title, figsize=size,
+                     dpi=dpi)
     _saved(output, f"{a} - {b} + {c}" + (f" = {d}" if d else ""))
 
 
 @click.command("plot-loss")
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", default="loss.png", show_default=True,
-              type=click.Path(dir_okay=False), help="Picture to write; .png, .svg or .pdf.")
+@click.argument("model", type=click.Path())
+@click.option("-o", "--output", default="loss.png", show_default=True, type=click.Path(),
+              help=OUTPUT_HELP)
 @click.option("--title", help="Title  [default: the model and its settings]")
 @_picture_options("8x6")
 def plot_loss(model, output, title, size, dpi):
     """Plot the loss and learning rate over the training of MODEL (a w2v model
     file, which keeps its loss history)."""
-    w2v.plot.check_output(output)
+    check_picture(output, size, dpi)  # all that can fail about the picture, before any work
+    kind = w2v.detect_format(model)
+    if kind != "w2v-model":
+        raise click.ClickException(
+            f"plot-loss needs a w2v model file (from w2v train): {model} is not one (it reads as "
+            f"{kind} vectors, and vectors carry no loss history)")
     trained = w2v.load(model)
     if title is None:
         title = f"{Path(model).name}: {w2v.plot.training_summary(trained)}"

@@ -1,7 +1,6 @@
 """``w2v train``: train vectors on a corpus and save the model."""
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -9,6 +8,8 @@ import w2v
 from w2v.progress import format_count, format_duration
 
 from .options import check_writable, training_options
+from .run import train_and_save
+from .types import FiniteFloat
 
 
 @click.command()
@@ -18,7 +19,7 @@ from .options import check_writable, training_options
 @click.option("--sg/--cbow", default=True, show_default=True, help="Skip-gram or CBOW.")
 @click.option("--window", default=5, show_default=True, type=click.IntRange(min=1),
               help="Largest distance between a word and its context.")
-@click.option("--ns-exponent", default=0.75, show_default=True, type=float,
+@click.option("--ns-exponent", default=0.75, show_default=True, type=FiniteFloat(),
               help="Noise distribution: word counts to this power.")
 @click.option("--max-vocab-size", type=click.IntRange(min=1),
               help="Keep memory bounded: at most this many distinct words.")
@@ -34,45 +35,55 @@ from .options import check_writable, training_options
                    "on CORPUS, keeping its vocabulary and settings.")
 @click.pass_context
 def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
-    """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, or a folder of them;
-    one sentence per line) and save them to a model file."""
+    """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, a folder of them,
+    or - for standard input; one sentence per line) and save them to a model file."""
     check_writable(output)
     log = None if quiet else sys.stderr
-    save_epoch = (lambda model: model.save(output)) if checkpoint else None
-    try:
-        if resume:
-            _refuse_settings_with_resume(ctx)
-            model = w2v.load(resume)
-            if not isinstance(model, w2v.Word2Vec):
-                raise click.ClickException(
-                    f"{resume} holds vectors only; --resume needs a w2v model file (it keeps "
-                    "the output vectors and counts that training goes on from)")
-            model.workers = settings["workers"]
-            if model.unfinished:
-                model.resume(corpus, progress=log, on_epoch_end=save_epoch)
-            else:
-                model.train(corpus, epochs=epochs, progress=log, on_epoch_end=save_epoch)
+    if resume:
+        model = _resumed_model(ctx, resume, settings["workers"])
+        if model.unfinished:
+            def run(on_epoch_end):
+                model.resume(corpus, progress=log, on_epoch_end=on_epoch_end)
         else:
-            settings = {key: value for key, value in settings.items() if value is not None}
-            model = w2v.Word2Vec(epochs=epochs, **settings)
-            model.train(corpus, progress=log, on_epoch_end=save_epoch)
-    except KeyboardInterrupt:
-        kept = (f"{output} holds the last completed epoch: finish with "
-                f"`w2v train {corpus} --resume {output} -o {output}`"
-                if checkpoint and Path(output).exists() else "nothing was saved (--checkpoint keeps "
-                "every completed epoch)")
-        click.echo(f"\ninterrupted; {kept}", err=True)
-        ctx.exit(130)
-    model.save(output)
+            def run(on_epoch_end):
+                model.train(corpus, epochs=epochs, progress=log, on_epoch_end=on_epoch_end)
+    else:
+        model = w2v.Word2Vec(epochs=epochs, **{k: v for k, v in settings.items() if v is not None})
+
+        def run(on_epoch_end):
+            model.train(corpus, progress=log, on_epoch_end=on_epoch_end)
+    train_and_save(ctx, model, run, output, checkpoint=checkpoint,
+                   resume_command=f"w2v train {corpus} --resume {output} -o {output}")
     if not quiet:
         _summary(model, output)
+
+
+def _resumed_model(ctx, path, workers):
+    """The model to go on training, refusing options it would ignore."""
+    _refuse_settings_with_resume(ctx)
+    model = w2v.load(path)
+    if not isinstance(model, w2v.Word2Vec):
+        raise click.ClickException(
+            f"{path} holds vectors only; --resume needs a w2v model file (it keeps "
+            "the output vectors and counts that training goes on from)")
+    if model.unfinished and _given(ctx, "epochs"):
+        run = model.run_
+        raise click.UsageError(
+            f"--epochs cannot be changed when finishing an interrupted run: {path} has "
+            f"{run['completed']} of its {run['epochs']} epochs done, and resuming trains the rest")
+    model.workers = workers
+    return model
+
+
+def _given(ctx, name) -> bool:
+    return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
 
 
 def _refuse_settings_with_resume(ctx):
     """A resumed model keeps its own settings: say so rather than ignore options."""
     given = [name for name in ("sg", "dim", "window", "negative", "min_count", "sample", "alpha",
                                "min_alpha", "ns_exponent", "max_vocab_size", "lowercase", "seed")
-             if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+             if _given(ctx, name)]
     if given:
         options = ", ".join("--" + name.replace("_", "-") for name in given)
         raise click.UsageError(f"{options} cannot be changed when resuming: the model keeps its settings")
