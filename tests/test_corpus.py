@@ -248,15 +248,49 @@ def test_cuts_inside_tokens_split_no_token(one_line_file, monkeypatch):
     assert stats.long_lines_split == 1
 
 
-def test_line_without_whitespace_is_cut_anyway_and_loses_nothing(tmp_path, monkeypatch):
+def test_a_token_longer_than_the_bound_is_dropped_and_counted_never_split(tmp_path, monkeypatch):
     monkeypatch.setattr(corpus_module, "CHUNK_CHARS", 100)
     monkeypatch.setattr(corpus_module, "MAX_CARRY_CHARS", 250)
-    path = write(tmp_path / "a.txt", "x" * 5000 + "\nnext line\n")
+    path = write(tmp_path / "a.txt", "before " + "x" * 5000 + " after\nnext line\n")
     sentences, stats = read_all(path)
-    assert "".join(sentences[0]) == "x" * 5000
-    assert all(len(token) <= 350 for token in sentences[0])  # memory stayed bounded
-    assert sentences[1:] == [["next", "line"]]
-    assert stats.lines == 2
+    assert sentences == [["before", "after"], ["next", "line"]]
+    assert stats.long_tokens_dropped == 1
+    assert (stats.lines, stats.tokens) == (2, 4)
+
+
+def test_a_long_line_of_punctuated_words_is_cut_between_words(tmp_path):
+    # The issue's case at full size: 5 MB without whitespace, cut every 64 KiB.
+    path = write(tmp_path / "a.txt", "alpha,beta;gamma." * 300_000 + "\n")
+    sentences, stats = read_all(path)
+    tokens = [token for sentence in sentences for token in sentence]
+    assert tokens == ["alpha", "beta", "gamma"] * 300_000
+    assert stats.long_tokens_dropped == 0 and stats.long_lines_split == 1
+
+
+def test_a_long_cjk_line_is_cut_at_its_punctuation(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_module, "CHUNK_CHARS", 1000)
+    monkeypatch.setattr(corpus_module, "MAX_CARRY_CHARS", 300)
+    path = write(tmp_path / "zh.txt", "中文分词很难，但是可以。" * 5000)
+    tokens = [token for sentence in read_all(path)[0] for token in sentence]
+    assert tokens == ["中文分词很难", "但是可以"] * 5000
+
+
+def test_a_giant_token_inside_a_block_of_whole_lines_is_dropped_too(tmp_path):
+    # The line fits in one chunk, so it is never cut; the bound applies all the same.
+    giant = "y" * (corpus_module.MAX_TOKEN_CHARS + 1)
+    path = write(tmp_path / "a.txt", f"one two\nthree {giant} four\n" + "x" * corpus_module.MAX_TOKEN_CHARS)
+    sentences, stats = read_all(path)
+    assert sentences == [["one", "two"], ["three", "four"], ["x" * corpus_module.MAX_TOKEN_CHARS]]
+    assert stats.long_tokens_dropped == 1
+
+
+def test_a_token_that_lower_casing_lengthens_past_the_bound_is_dropped(tmp_path, monkeypatch):
+    # "İ".lower() is two characters: the bound is on the token as yielded.
+    monkeypatch.setattr(corpus_module, "MAX_TOKEN_CHARS", 10)
+    path = write(tmp_path / "a.txt", "İİİİİİ ok\n")
+    sentences, stats = read_all(path)
+    assert sentences == [["ok"]] and stats.long_tokens_dropped == 1
+    assert read_all(path, lowercase=False)[0] == [["İİİİİİ", "ok"]]
 
 
 _line_text = st.lists(
@@ -287,6 +321,69 @@ def test_reading_in_any_chunk_size_equals_tokenizing_whole_lines(
     expected = reference_sentences(text, max_length)
     assert sentences == expected
     assert (stats.sentences, stats.tokens) == (len(expected), sum(map(len, expected)))
+
+
+_hostile_text = st.lists(
+    st.one_of(
+        st.sampled_from(["ab", "ΟΔΟΣ", "ΑΣ", "İstanbul", "x1", "中文", "e\u0301", "a_b", "ς"]),
+        st.text("xyΣ", min_size=5, max_size=30),  # tokens longer than small bounds
+        st.sampled_from([" ", ",", ";", ".", "'", ":", "-", "，", "\u0301", "\n", "\r\n"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+def _final_sigma_as_medial(sentences):
+    return [[token.replace("ς", "σ") for token in sentence] for sentence in sentences]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None,
+          max_examples=300)
+@given(
+    text=_hostile_text,
+    chunk=st.integers(1, 12),
+    carry=st.integers(1, 12),
+    token_bound=st.integers(1, 14),
+    max_length=st.integers(1, 5),
+    lowercase=st.booleans(),
+)
+def test_any_chunk_and_carry_size_gives_the_tokens_of_the_whole_text_less_the_long_ones(
+    tmp_path, text, chunk, carry, token_bound, max_length, lowercase
+):
+    path = write(tmp_path / "hostile.txt", text)
+    with mock.patch.multiple(corpus_module, CHUNK_CHARS=chunk, MAX_CARRY_CHARS=carry,
+                             MAX_TOKEN_CHARS=token_bound):
+        sentences, stats = read_all(path, max_sentence_length=max_length, lowercase=lowercase)
+    bound = min(carry, token_bound)
+    lines = text.replace("\r\n", "\n").split("\n")
+    whole = [tokenize(line, lowercase) for line in lines]
+    kept = [[token for token in tokens if len(token) <= bound] for tokens in whole]
+    expected = [tokens[i : i + max_length] for tokens in kept for i in range(0, len(tokens), max_length)]
+    if lowercase:
+        # A cut next to "." "'" ":" or a dropped token may change which form of
+        # sigma lower-casing picks (documented in read_sentences); nothing else.
+        sentences, expected = _final_sigma_as_medial(sentences), _final_sigma_as_medial(expected)
+    assert sentences == expected
+    assert stats.long_tokens_dropped == sum(map(len, whole)) - sum(map(len, kept))
+    assert stats.tokens == sum(map(len, kept))
+    assert stats.lines == len(lines) - (text.endswith("\n") or text == "")
+    assert stats.long_lines_split == sum(len(tokens) > max_length for tokens in kept)
+
+
+def test_a_cut_prefers_a_separator_that_keeps_lower_casing_exact(tmp_path, monkeypatch):
+    # "ΟΔΟΣ." then a letter: whole, Σ is medial (σ). Cutting after the "." would
+    # make it final; cutting after the comma, further back, does not.
+    monkeypatch.setattr(corpus_module, "CHUNK_CHARS", 4)
+    monkeypatch.setattr(corpus_module, "MAX_CARRY_CHARS", 12)
+    text = "ab,ΟΔΟΣ.ΑΒΓΔ.ΕΖ"
+    assert read_all(write(tmp_path / "a.txt", text))[0] == [tokenize(text)]
+    assert tokenize(text)[1] == "οδοσ"
+
+
+@pytest.mark.parametrize("char", sorted(set("\t !\"#$%&()*+,-/;<=>?@[\\]{|}~")))
+def test_the_preferred_cut_characters_are_barriers_to_lower_casing(char):
+    assert corpus_module._BARRIER_RE.fullmatch(char)
+    assert corpus_module._is_barrier(char)
 
 
 def test_corpus_is_reiterable_and_resets_stats(tmp_path):

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from typing import Iterator
 
-__all__ = ["tokenize", "tokenize_lines"]
+__all__ = ["SEPARATOR_RE", "TOKEN_RUN_RE", "tokenize", "tokenize_lines"]
 
 
 def _bmp_combining_marks_class() -> str:
@@ -36,6 +36,11 @@ def _bmp_combining_marks_class() -> str:
 
 _TOKEN_CHARS = r"\w" + _bmp_combining_marks_class()
 _TOKEN_RE = re.compile(f"[{_TOKEN_CHARS}]+")
+#: Matches one character that separates tokens: any character `tokenize` drops.
+#: Text cut just after such a character tokenizes as it would whole.
+SEPARATOR_RE = re.compile(f"[^{_TOKEN_CHARS}]")
+#: Matches a run, possibly empty, of the characters tokens are made of.
+TOKEN_RUN_RE = re.compile(f"[{_TOKEN_CHARS}]*")
 _NEITHER_TOKEN_NOR_SPACE_RE = re.compile(rf"[^{_TOKEN_CHARS}\s]")
 # The ASCII characters that are token characters or whitespace.
 _ASCII_TOKEN_OR_SPACE = bytes(
