@@ -1,6 +1,7 @@
 """``w2v plot``, ``w2v plot-analogy``, ``w2v plot-loss``: pictures of a model
 (the drawing is in w2v/plot/)."""
 
+import contextlib
 import re
 import warnings
 from pathlib import Path
@@ -10,7 +11,7 @@ import click
 import w2v
 import w2v.plot
 from w2v.plot.figure import INCHES, MIN_DPI, check_picture
-from w2v.plot.projection import MAX_MAP_WORDS, MAX_SEED, listed
+from w2v.plot.projection import MAX_MAP_WORDS, MAX_SEED, listed, printable
 
 from .types import FiniteFloat
 
@@ -69,6 +70,22 @@ def _picture_options(size):
     return decorate
 
 
+@contextlib.contextmanager
+def _warnings_in_one_line(at_most=5):
+    """matplotlib's warnings (a glyph missing from the font, a layout too tight)
+    as one ``warning:`` line each, once, instead of a file name, line and source.
+    Unknown words are left to the caller, which lists them in one line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", w2v.plot.UnknownWordsWarning)
+        yield
+    messages = list(dict.fromkeys(printable(" ".join(str(w.message).split())) for w in caught))
+    for message in messages[:at_most]:
+        click.echo(f"warning: {message}", err=True)
+    if len(messages) > at_most:
+        click.echo(f"warning: and {len(messages) - at_most} more warnings", err=True)
+
+
 def _saved(output, what):
     """Say what was written, on stderr like the other commands' summaries."""
     click.echo(f"saved {output}: {what}", err=True)
@@ -106,7 +123,7 @@ def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, m
     w2v plot model.w2v --neighbours france,war,king -o map.png
     w2v plot model.w2v --top 300 --method pca -o top.svg
     """
-    check_picture(output, size, dpi)  # all that can fail about the picture, before any work
+    check_picture(output, size, dpi, title)  # all that can fail about the picture, first
     words = _split(word_lists) + (_read_words(words_file) if words_file else [])
     kv = w2v.load_vectors(model)  # a model file's vectors, or a vector file, or a projector folder
     words += kv.index_to_key[:top or 0]
@@ -116,14 +133,13 @@ def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, m
         words, groups = near + words, near_groups + ["other words"] * len(words)
     if not words:
         words = kv.index_to_key[:DEFAULT_TOP]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", w2v.plot.UnknownWordsWarning)  # reported below, one line
+    with _warnings_in_one_line():
         layout = w2v.plot.project(kv, words, method, groups=groups, seed=seed,
                                   perplexity=perplexity)
-    if layout.missing:
-        click.echo(f"warning: not in the vocabulary: {listed(layout.missing)}", err=True)
-    w2v.plot.draw(layout, path=output, figsize=size, dpi=dpi,
-                  title=title if title is not None else f"{Path(model).name}: {layout.description}")
+        if layout.missing:
+            click.echo(f"warning: not in the vocabulary: {listed(layout.missing)}", err=True)
+        w2v.plot.draw(layout, path=output, figsize=size, dpi=dpi,
+                      title=title if title is not None else f"{Path(model).name}: {layout.description}")
     _saved(output, layout.description)
 
 
@@ -142,9 +158,10 @@ def plot_analogy(model, a, b, c, d, output, title, size, dpi):
 
     D defaults to the model's best answer.
     """
-    check_picture(output, size, dpi)  # all that can fail about the picture, before any work
-    w2v.plot.analogy(w2v.load_vectors(model), a, b, c, d, path=output, title=title, figsize=size,
-                     dpi=dpi)
+    check_picture(output, size, dpi, title)  # all that can fail about the picture, first
+    kv = w2v.load_vectors(model)
+    with _warnings_in_one_line():
+        w2v.plot.analogy(kv, a, b, c, d, path=output, title=title, figsize=size, dpi=dpi)
     _saved(output, f"{a} - {b} + {c}" + (f" = {d}" if d else ""))
 
 
@@ -157,7 +174,7 @@ def plot_analogy(model, a, b, c, d, output, title, size, dpi):
 def plot_loss(model, output, title, size, dpi):
     """Plot the loss and learning rate over the training of MODEL (a w2v model
     file, which keeps its loss history)."""
-    check_picture(output, size, dpi)  # all that can fail about the picture, before any work
+    check_picture(output, size, dpi, title)  # all that can fail about the picture, first
     kind = w2v.detect_format(model)
     if kind != "w2v-model":
         raise click.ClickException(
@@ -166,5 +183,6 @@ def plot_loss(model, output, title, size, dpi):
     trained = w2v.load(model)
     if title is None:
         title = f"{Path(model).name}: {w2v.plot.training_summary(trained)}"
-    w2v.plot.loss(trained, path=output, title=title, figsize=size, dpi=dpi)
+    with _warnings_in_one_line():
+        w2v.plot.loss(trained, path=output, title=title, figsize=size, dpi=dpi)
     _saved(output, "loss and learning rate")

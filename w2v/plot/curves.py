@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import HISTORY_COLUMNS
-from .figure import DPI, QUIET, PlotError, check_output, new_figure, palette, save
+from .figure import DPI, QUIET, PlotError, check_picture, new_figure, palette, save
 
 
 def loss(model, *, path=None, title: str | None = None,
@@ -30,14 +30,20 @@ def loss(model, *, path=None, title: str | None = None,
     PlotError
         The model has no loss history.
     """
-    fmt = check_output(path)
+    fmt = check_picture(path, figsize, dpi, title)
     history = getattr(model, "loss_history_", None)
     if history is None:
         raise PlotError("word vectors alone keep no loss history: "
                         "plot the loss of a w2v model file instead")
     history = np.asarray(history, dtype=np.float64)
+    if history.ndim != 2 or history.shape[1] != len(HISTORY_COLUMNS):
+        raise PlotError(f"the loss history has shape {history.shape}, not "
+                        f"(points, {len(HISTORY_COLUMNS)})")
     if len(history) == 0:
         raise PlotError("the model has no loss history: it was never trained")
+    history = history[np.isfinite(history).all(axis=1)]  # a damaged point cannot be drawn
+    if len(history) == 0:
+        raise PlotError("the loss history holds no finite numbers: the model file is damaged")
     column = {name: history[:, i] for i, name in enumerate(HISTORY_COLUMNS)}
     words, epochs = column["words"], column["epoch"]
 
@@ -53,8 +59,10 @@ def loss(model, *, path=None, title: str | None = None,
     bottom.set_xlabel("words trained")
     bottom.xaxis.set_major_formatter(EngFormatter())
     bottom.set_ylim(bottom=0)
-    boundaries = np.arange(np.ceil(epochs[0]), np.ceil(epochs[-1]))  # ends of whole epochs
-    if 0 < len(boundaries) <= 50:
+    first, last = np.ceil(epochs[0]), np.ceil(epochs[-1])
+    # The ends of whole epochs, when there are a few (a damaged file may claim 1e300).
+    boundaries = np.arange(first, last) if 0 < last - first <= 50 else np.array([])
+    if len(boundaries) and np.all(np.diff(epochs) >= 0):  # interp needs epochs in order
         for axis in (top, bottom):
             for at in np.interp(boundaries, epochs, words):
                 axis.axvline(at, color=QUIET, linewidth=0.6, linestyle=":", zorder=0)
@@ -67,7 +75,7 @@ def loss(model, *, path=None, title: str | None = None,
         axis.grid(axis="y", color="#e6e6e6")
         axis.spines["right"].set_visible(False)
     top.set_title(title if title is not None else f"training: {training_summary(model)}",
-                  fontsize=11, loc="left")
+                  fontsize=11, loc="left", parse_math=False)
     fig.tight_layout()
     save(fig, path, fmt)
     return fig

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .figure import DPI, TEXT, check_output, darker, new_figure, palette, save, set_limits
+from .figure import (DPI, TEXT, check_picture, darker, new_figure, palette, plain_text, save,
+                     set_limits)
 from .labels import place_labels
-from .projection import Layout, project
+from .projection import Layout, check_layout, project
 
 MAP_SIZE = (10.0, 8.0)  # inches; at the default 100 dpi, 1000 x 800 pixels
 
@@ -38,7 +39,8 @@ def draw(layout: Layout, *, path=None, title: str | None = None,
     -------
     matplotlib.figure.Figure
     """
-    fmt = check_output(path)
+    fmt = check_picture(path, figsize, dpi, title)
+    check_layout(layout)
     fig = new_figure(figsize, dpi)
     ax = fig.add_subplot()
     n = len(layout.words)
@@ -55,7 +57,7 @@ def draw(layout: Layout, *, path=None, title: str | None = None,
     texts = [ax.text(x, y, word, fontsize=fontsize + (1 if is_seed else 0),
                      fontweight="bold" if is_seed else "normal",
                      color=darker(colours[group]) if len(names) > 1 else TEXT,
-                     ha="center", va="center", zorder=4, in_layout=False)
+                     ha="center", va="center", zorder=4, in_layout=False, parse_math=False)
              for (x, y), word, group, is_seed in zip(layout.xy, layout.words, groups, seed)]
 
     if len(names) > 1:
@@ -63,15 +65,16 @@ def draw(layout: Layout, *, path=None, title: str | None = None,
 
         handles = [Line2D([], [], marker="o", linestyle="", markersize=7, color=colours[name],
                           label=name) for name in names]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  frameon=False)
+        plain_text(ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                             frameon=False).get_texts())
     if layout.axis_labels:
         ax.set_xlabel(layout.axis_labels[0])
         ax.set_ylabel(layout.axis_labels[1])
         ax.spines[["top", "right"]].set_visible(False)
     else:  # t-SNE's axes mean nothing; only the neighbourhoods do
         ax.set_axis_off()
-    ax.set_title(title if title is not None else layout.description, fontsize=11, loc="left")
+    ax.set_title(title if title is not None else layout.description, fontsize=11, loc="left",
+                 parse_math=False)
     set_limits(ax, layout.xy, margin=0.06)
     fig.tight_layout()
     place_labels(ax, texts, layout.xy, marker_radius=np.sqrt(size) / 2 * dpi / 72)
@@ -92,7 +95,7 @@ def tsne(vectors, words: Sequence[str], *, groups: Sequence[str] | None = None, 
     -------
     matplotlib.figure.Figure
     """
-    check_output(path)
+    check_picture(path, figsize, dpi, title)
     layout = project(vectors, words, "tsne", groups=groups, seed=seed, perplexity=perplexity)
     return draw(layout, path=path, title=title, figsize=figsize, dpi=dpi)
 
@@ -101,6 +104,6 @@ def pca(vectors, words: Sequence[str], *, groups: Sequence[str] | None = None, p
         title: str | None = None, figsize: tuple[float, float] = MAP_SIZE, dpi: int = DPI):
     """A map of ``words`` on their first two principal components:
     ``draw(project(..., method="pca"))``. Returns the figure."""
-    check_output(path)
+    check_picture(path, figsize, dpi, title)
     layout = project(vectors, words, "pca", groups=groups)
     return draw(layout, path=path, title=title, figsize=figsize, dpi=dpi)

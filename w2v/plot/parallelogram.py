@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .figure import (DPI, QUIET, TEXT, PlotError, check_output, equal_scales, keyed_vectors,
-                     new_figure, palette, save, set_limits)
+from ..errors import SettingsError
+from .figure import (DPI, QUIET, TEXT, PlotError, check_picture, equal_scales, keyed_vectors,
+                     new_figure, palette, plain_text, save, set_limits)
 from .labels import place_labels
+from .projection import listed
 
 
 def analogy(vectors, a: str, b: str, c: str, d: str | None = None, *, path=None,
@@ -33,14 +35,19 @@ def analogy(vectors, a: str, b: str, c: str, d: str | None = None, *, path=None,
     -------
     matplotlib.figure.Figure
     """
-    fmt = check_output(path)
+    fmt = check_picture(path, figsize, dpi, title)
     kv = keyed_vectors(vectors)
     given = [word for word in (a, b, c, d) if word is not None]
+    if not all(isinstance(word, str) for word in given):
+        raise SettingsError(f"the words of an analogy must be strings, got {given!r}")
     unknown = [word for word in given if word not in kv]
     if unknown:
-        raise PlotError(f"not in the vocabulary: {', '.join(unknown)}")
+        raise PlotError(f"not in the vocabulary: {listed(unknown)}")
     if len(set(given)) < len(given):
-        raise PlotError(f"an analogy needs different words, got {' '.join(given)}")
+        raise PlotError(f"an analogy needs different words, got {listed(given)}")
+    if d is None and len(kv) < 4:
+        raise PlotError(f"the vocabulary has {len(kv)} words: none is left to answer "
+                        f"{listed([a, b, c])}")
 
     unit = kv.unit_vectors
     ia, ib, ic = (kv.index(word) for word in (a, b, c))
@@ -76,23 +83,27 @@ def analogy(vectors, a: str, b: str, c: str, d: str | None = None, *, path=None,
     backing = dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8)
     texts = [ax.text(x, y, name, fontsize=11 if i < 4 else 9, color=TEXT if i < 4 else QUIET,
                      fontweight="bold" if i == 3 else "normal", ha="center", va="center",
-                     bbox=backing, zorder=4, in_layout=False)
+                     bbox=backing, zorder=4, in_layout=False, parse_math=False)
              for i, ((x, y), name) in enumerate(zip(xy, names))]
 
     from matplotlib.lines import Line2D
 
-    ax.legend(handles=[Line2D([], [], color=first, lw=2, label=f"{b} → {a}"),
-                       Line2D([], [], color=second, lw=2, label=f"{b} → {c}"),
-                       Line2D([], [], color=QUIET, lw=1, linestyle="--",
-                              label=f"exact parallelogram: {a} − {b} + {c}")],
-              loc="upper left", bbox_to_anchor=(0.0, 0.0), frameon=False, fontsize=9)
+    legend = ax.legend(
+        handles=[Line2D([], [], color=first, lw=2, label=f"{b} → {a}"),
+                 Line2D([], [], color=second, lw=2, label=f"{b} → {c}"),
+                 Line2D([], [], color=QUIET, lw=1, linestyle="--",
+                        label=f"exact parallelogram: {a} − {b} + {c}")],
+        loc="upper left", bbox_to_anchor=(0.0, 0.0), frameon=False, fontsize=9)
+    plain_text(legend.get_texts())
     ax.text(1.0, 0.0, f"the plane through {b}, {a}, {c}\n({d} projected onto it)",
-            transform=ax.transAxes, ha="right", va="top", fontsize=8, color=QUIET)
+            transform=ax.transAxes, ha="right", va="top", fontsize=8, color=QUIET,
+            parse_math=False)
     ax.set_axis_off()  # distances are cosine-space lengths: the shape is the message
     cosine = float(unit[kv.index(d)] @ predicted / np.linalg.norm(predicted))
     ax.set_title(title if title is not None else
                  f"{a} − {b} + {c} ≈ {d}\n{d}: answer #{rank:,} of the vocabulary, "
-                 f"cosine {cosine:.2f} to the prediction", fontsize=11, loc="left")
+                 f"cosine {cosine:.2f} to the prediction", fontsize=11, loc="left",
+                 parse_math=False)
     set_limits(ax, xy, margin=0.15)
     fig.tight_layout()
     equal_scales(ax)  # a parallelogram must not be sheared by the picture's shape

@@ -3,15 +3,22 @@ PCA to two dimensions."""
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SettingsError
 from .figure import PlotError, keyed_vectors
 
 EXACT_TSNE_WORDS = 200  # t-SNE with exact gradients up to this many words
+# Labels are placed one by one against all placed before: 1,000 words take
+# seconds, 3,000 half a minute; beyond a few thousand a map is a blot anyway.
+MAX_MAP_WORDS = 2000
+MAX_SEED = 2**32 - 1  # scikit-learn's random_state range
 
 
 class UnknownWordsWarning(UserWarning):
@@ -19,7 +26,7 @@ class UnknownWordsWarning(UserWarning):
 
     def __init__(self, words: Sequence[str]):
         self.words = list(words)
-        super().__init__("not in the vocabulary: " + ", ".join(self.words))
+        super().__init__("not in the vocabulary: " + listed(self.words))
 
 
 def neighbours(vectors, words: Sequence[str], topn: int = 8) -> tuple[list[str], list[str]]:
@@ -44,7 +51,13 @@ def neighbours(vectors, words: Sequence[str], topn: int = 8) -> tuple[list[str],
         The words to plot and, for each, the seed word whose group it is in.
     """
     kv = keyed_vectors(vectors)
+    words = _word_list(words)
+    if not _is_int(topn) or not 1 <= topn <= MAX_MAP_WORDS:
+        raise SettingsError(f"topn must be a whole number from 1 to {MAX_MAP_WORDS:,}, got {topn!r}")
     seeds = list(dict.fromkeys(words))
+    if len(seeds) * (1 + topn) > MAX_MAP_WORDS:
+        raise SettingsError(f"{len(seeds):,} words with {topn:,} neighbours each would map more "
+                            f"than {MAX_MAP_WORDS:,} words: choose fewer")
     taken = set(seeds)
     chosen, groups = [], []
     for seed in seeds:
@@ -132,13 +145,10 @@ def project(vectors, words: Sequence[str], method: str = "tsne", *,
         Fewer than two of ``words`` are in the vocabulary.
     """
     kv = keyed_vectors(vectors)
-    words = list(words)
-    if method not in ("tsne", "pca"):
-        raise ValueError(f"method must be 'tsne' or 'pca', got {method!r}")
-    if groups is not None and len(groups) != len(words):
-        raise ValueError(f"{len(words)} words but {len(groups)} groups")
-    if not perplexity > 0:
-        raise ValueError(f"perplexity must be > 0, got {perplexity}")
+    words = _word_list(words)
+    _check_settings(method, seed, perplexity)
+    if groups is not None and (isinstance(groups, str) or len(groups) != len(words)):
+        raise SettingsError(f"{len(words)} words need as many groups, got {groups!r:.60}")
     labels = list(groups) if groups is not None else [None] * len(words)
     first = dict(zip(reversed(words), reversed(labels)))  # each word's first group
     unique = list(dict.fromkeys(words))
@@ -148,16 +158,84 @@ def project(vectors, words: Sequence[str], method: str = "tsne", *,
         warnings.warn(UnknownWordsWarning(missing), stacklevel=2)
     if len(known) < 2:
         raise PlotError(f"a map needs at least 2 words of the vocabulary, got {len(known)}"
-                        + (f" (not in the vocabulary: {', '.join(missing)})" if missing else ""))
+                        + (f" (not in the vocabulary: {listed(missing)})" if missing else ""))
+    if len(known) > MAX_MAP_WORDS:
+        raise SettingsError(f"{len(known):,} words to map: at most {MAX_MAP_WORDS:,}")
     points = kv.unit_vectors[[kv.index(word) for word in known]].astype(np.float64)
+    broken = [word for word, row in zip(known, points) if not np.isfinite(row).all()]
+    if broken:
+        raise PlotError(f"the vectors of {listed(broken)} are not finite numbers")
+    if points.shape[1] < 2:
+        raise PlotError(f"the vectors have {points.shape[1]} dimension: a 2D map needs at least 2")
+    if np.ptp(points, axis=0).max() <= 1e-12:  # t-SNE would divide by their zero spread
+        raise PlotError(f"all {len(known)} words have the same direction (or a zero vector): "
+                        "a map would show a single point")
     if method == "pca":
         xy, settings, axis_labels = _pca(points)
         name = "PCA"
     else:
         xy, settings = _tsne(points, seed, perplexity)
         name, axis_labels = "t-SNE", None
+    if not np.isfinite(xy).all():
+        raise PlotError(f"{name} could not place these {len(known)} words (non-finite "
+                        "coordinates): try the other method")
     return Layout(known, xy, None if groups is None else [first[w] for w in known],
                   missing, name, settings, axis_labels)
+
+
+def check_layout(layout: Layout) -> None:
+    """A layout built by hand is drawn only if it is one: as many finite
+    coordinate pairs as words, and not too many words to label."""
+    xy = np.asarray(layout.xy)
+    n = len(layout.words)
+    if xy.shape != (n, 2) or not np.issubdtype(xy.dtype, np.number):
+        raise SettingsError(f"a layout of {n} words needs xy of shape ({n}, 2), got {xy.shape}")
+    if n < 1 or n > MAX_MAP_WORDS:
+        raise SettingsError(f"a map draws 1 to {MAX_MAP_WORDS:,} words, got {n:,}")
+    if not np.isfinite(xy).all():
+        raise SettingsError("a layout's coordinates must be finite numbers")
+    if layout.groups is not None and len(layout.groups) != n:
+        raise SettingsError(f"{n} words need as many groups, got {len(layout.groups)}")
+
+
+def _word_list(words) -> list[str]:
+    """``words`` as a list of strings; a single string is a mistake (its letters
+    would be taken for words)."""
+    if not isinstance(words, str):
+        words = list(words)
+        if all(isinstance(word, str) for word in words):
+            return words
+    raise SettingsError(f"words must be a sequence of strings, got {words!r:.60}")
+
+
+def _check_settings(method, seed, perplexity):
+    if method not in ("tsne", "pca"):
+        raise SettingsError(f"method must be 'tsne' or 'pca', got {method!r}")
+    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
+        raise SettingsError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    if (not isinstance(perplexity, numbers.Real) or isinstance(perplexity, bool)
+            or not math.isfinite(perplexity) or not perplexity > 0):
+        raise SettingsError(f"perplexity must be a finite number > 0, got {perplexity!r}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def listed(words, at_most=20, width=40):
+    """Words for a one-line message: the first ``at_most``, each cut to ``width``,
+    control characters escaped (a word could clear the terminal)."""
+    shown = ", ".join(printable(word if len(word) <= width else word[:width - 1] + "…")
+                      for word in words[:at_most])
+    return shown + (f" and {len(words) - at_most:,} more" if len(words) > at_most else "")
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that is not printable written as an escape (\\x1b)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 def _tsne(points, seed, perplexity):
