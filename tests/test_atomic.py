@@ -115,6 +115,8 @@ def test_a_target_that_turns_into_a_fifo_during_the_save_is_still_refused(tmp_pa
     ("missing/m.w2v", "folder {tmp}/missing does not exist"),
     ("file.txt/m.w2v", "{tmp}/file.txt is not a folder"),
     ("x" * 250, "the file name is too long"),
+    ("x" * 5000, "File name too long"),
+    ("a\0b", "the name holds a NUL character"),
 ])
 def test_check_target_refuses_what_a_save_would_fail_at(tmp_path, name, message):
     (tmp_path / "file.txt").write_text("")

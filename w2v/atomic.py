@@ -52,6 +52,9 @@ def check_target(path) -> None:
         exist, is not a folder, or is not writable.
     """
     path = Path(path)
+    if "\0" in str(path):  # os calls would raise ValueError
+        raise OutputError(f"cannot save to {str(path)!r}: the name holds a NUL character",
+                          path=path, reason="the name holds a NUL character")
     problem = _not_a_regular_file(path)
     if problem is None and os.path.lexists(path) and not os.access(path, os.W_OK):
         problem = "it is read-only"
