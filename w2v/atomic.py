@@ -99,14 +99,10 @@ def atomic_write(path, mode: str = "wb"):
         if problem is not None:
             raise OutputError(f"cannot save to {path}: {problem}", path=path, reason=problem)
         os.replace(tmp_path, path)
-    except OutputError:
+    except BaseException as error:  # Ctrl-C too: no temporary file is left behind
         _discard(tmp_path)
-        raise
-    except OSError as error:
-        _discard(tmp_path)
-        raise _not_saved(path, error) from None
-    except BaseException:
-        _discard(tmp_path)
+        if isinstance(error, OSError) and not isinstance(error, OutputError):
+            raise _not_saved(path, error) from None
         raise
     finally:
         os.close(fd)
