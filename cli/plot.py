@@ -42,10 +42,12 @@ def _read_words(path):
     except FileNotFoundError:
         raise click.ClickException(f"no such words file: {path}") from None
     except OSError as error:
-        raise click.ClickException(f"cannot read words file {path}: {error.strerror or error}") from None
+        raise click.ClickException(
+            f"cannot read words file {path}: {error.strerror or error}") from None
     if len(data) > WORDS_FILE_BYTES:
-        raise click.ClickException(f"words file {path} is larger than {WORDS_FILE_BYTES >> 20} MiB: "
-                                   f"it should list the words to map (at most {MAX_MAP_WORDS:,})")
+        raise click.ClickException(
+            f"words file {path} is larger than {WORDS_FILE_BYTES >> 20} MiB: it should list the "
+            f"words to map (at most {MAX_MAP_WORDS:,})")
     nul = data.find(b"\0")
     if nul >= 0:
         raise click.ClickException(f"words file {path} is binary (a NUL byte at {nul:,}): "
@@ -138,8 +140,9 @@ def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, m
                                   perplexity=perplexity)
         if layout.missing:
             click.echo(f"warning: not in the vocabulary: {listed(layout.missing)}", err=True)
-        w2v.plot.draw(layout, path=output, figsize=size, dpi=dpi,
-                      title=title if title is not None else f"{Path(model).name}: {layout.description}")
+        if title is None:
+            title = f"{Path(model).name}: {layout.description}"
+        w2v.plot.draw(layout, path=output, figsize=size, dpi=dpi, title=title)
     _saved(output, layout.description)
 
 

@@ -28,7 +28,9 @@ def loss(model, *, path=None, title: str | None = None,
     Raises
     ------
     PlotError
-        The model has no loss history.
+        The model has no loss history, or none of it is finite.
+    SettingsError, OutputError
+        As for ``draw``.
     """
     fmt = check_picture(path, figsize, dpi, title)
     history = getattr(model, "loss_history_", None)

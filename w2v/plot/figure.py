@@ -170,9 +170,9 @@ def check_size(figsize, dpi) -> None:
     """
     if (isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__")
             or len(figsize) != 2 or not all(_is_number(side) for side in figsize)):
-        raise SettingsError(f"figsize must be (width, height) in inches, got {figsize!r}")
+        raise SettingsError(f"figsize must be (width, height) in inches, got {figsize!r:.60}")
     if not _is_number(dpi):
-        raise SettingsError(f"dpi must be a number, got {dpi!r}")
+        raise SettingsError(f"dpi must be a number, got {dpi!r:.60}")
     width, height = (float(side) for side in figsize)
     low, high = INCHES
     if not (low <= width <= high and low <= height <= high):

@@ -38,6 +38,13 @@ def draw(layout: Layout, *, path=None, title: str | None = None,
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    SettingsError
+        A size, dpi, title or layout that cannot be drawn (see ``check_picture``).
+    OutputError, PlotError
+        ``path`` cannot be written, or its format is not one of ``picture_formats()``.
     """
     fmt = check_picture(path, figsize, dpi, title)
     check_layout(layout)

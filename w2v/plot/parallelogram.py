@@ -34,12 +34,20 @@ def analogy(vectors, a: str, b: str, c: str, d: str | None = None, *, path=None,
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    PlotError
+        A word is not in the vocabulary, a word is given twice, or no word is
+        left to answer with.
+    SettingsError, OutputError
+        As for ``draw``.
     """
     fmt = check_picture(path, figsize, dpi, title)
     kv = keyed_vectors(vectors)
     given = [word for word in (a, b, c, d) if word is not None]
     if not all(isinstance(word, str) for word in given):
-        raise SettingsError(f"the words of an analogy must be strings, got {given!r}")
+        raise SettingsError(f"the words of an analogy must be strings, got {given!r:.60}")
     unknown = [word for word in given if word not in kv]
     if unknown:
         raise PlotError(f"not in the vocabulary: {listed(unknown)}")

@@ -49,11 +49,18 @@ def neighbours(vectors, words: Sequence[str], topn: int = 8) -> tuple[list[str],
     -------
     words, groups : list of str
         The words to plot and, for each, the seed word whose group it is in.
+
+    Raises
+    ------
+    SettingsError
+        ``topn`` is not 1 to ``MAX_MAP_WORDS``, or the words and their
+        neighbours would be more than ``MAX_MAP_WORDS``.
     """
     kv = keyed_vectors(vectors)
     words = _word_list(words)
     if not _is_int(topn) or not 1 <= topn <= MAX_MAP_WORDS:
-        raise SettingsError(f"topn must be a whole number from 1 to {MAX_MAP_WORDS:,}, got {topn!r}")
+        raise SettingsError(f"topn must be a whole number from 1 to {MAX_MAP_WORDS:,}, "
+                            f"got {topn!r:.60}")
     seeds = list(dict.fromkeys(words))
     if len(seeds) * (1 + topn) > MAX_MAP_WORDS:
         raise SettingsError(f"{len(seeds):,} words with {topn:,} neighbours each would map more "
@@ -141,8 +148,11 @@ def project(vectors, words: Sequence[str], method: str = "tsne", *,
 
     Raises
     ------
+    SettingsError
+        A setting out of range, or more than ``MAX_MAP_WORDS`` known words.
     PlotError
-        Fewer than two of ``words`` are in the vocabulary.
+        Fewer than two of ``words`` are in the vocabulary, or their vectors
+        cannot be mapped (not finite, one dimension, all in one direction).
     """
     kv = keyed_vectors(vectors)
     words = _word_list(words)
@@ -202,20 +212,24 @@ def _word_list(words) -> list[str]:
     """``words`` as a list of strings; a single string is a mistake (its letters
     would be taken for words)."""
     if not isinstance(words, str):
-        words = list(words)
-        if all(isinstance(word, str) for word in words):
-            return words
+        try:
+            words = list(words)
+        except TypeError:
+            pass
+        else:
+            if all(isinstance(word, str) for word in words):
+                return words
     raise SettingsError(f"words must be a sequence of strings, got {words!r:.60}")
 
 
 def _check_settings(method, seed, perplexity):
     if method not in ("tsne", "pca"):
-        raise SettingsError(f"method must be 'tsne' or 'pca', got {method!r}")
+        raise SettingsError(f"method must be 'tsne' or 'pca', got {method!r:.60}")
     if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
-        raise SettingsError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+        raise SettingsError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r:.60}")
     if (not isinstance(perplexity, numbers.Real) or isinstance(perplexity, bool)
             or not math.isfinite(perplexity) or not perplexity > 0):
-        raise SettingsError(f"perplexity must be a finite number > 0, got {perplexity!r}")
+        raise SettingsError(f"perplexity must be a finite number > 0, got {perplexity!r:.60}")
 
 
 def _is_int(value) -> bool:
