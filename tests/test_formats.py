@@ -221,7 +221,11 @@ def test_invalid_utf8_is_named_or_replaced_on_request(tmp_path):
     (b"0 2\n", "line 1: the header announces 0 vectors"),
     (b"1000000000000 300\na 1 2\n", "line 1: the header announces 1000000000000 vectors of "
                                     "dimension 300, more than the file's"),
-    (b"2 1000000000\na 1 2\n", "more than the file's"),
+    (b"2 1000\na 1 2\n", "more than the file's"),
+    (b"2 1000000000\na 1 2\n", "dimension 1000000000; w2v reads at most 65,536 dimensions"),
+    (b"2 -3\na 1 2\n", "line 1: the header announces 2 vectors of dimension -3; both must be"),
+    (b"2 0\na\n", "dimension 0; both must be at least 1"),
+    (b"9" * 5000 + b" 3\na 1 2 3\n", "the header announces 9999.* vectors of dimension 3, more than"),
 ])
 def test_malformed_text_is_rejected_naming_the_line(tmp_path, content, message):
     path = tmp_path / "bad.vec"
@@ -247,7 +251,10 @@ def test_malformed_binary_is_rejected_naming_the_entry(tmp_path):
         (b"2 2\n" + one + b"b " + struct.pack("<2f", 3, np.nan),
          "entry 2 .*: the vector of 'b' holds an infinite or NaN"),
         (b"9999999 2\n" + two, "line 1: the header announces 9999999 vectors of dimension 2, more than"),
-        (b"2 2000000000\n" + two, "more than the file's"),
+        (b"2 20000\n" + two, "more than the file's"),
+        (b"2 2000000000\n" + two, "w2v reads at most 65,536 dimensions"),
+        (b"2 2\n" + one + b"new\nline " + struct.pack("<2f", 3, 4),
+         r"entry 2 \(byte 15\): the word b'new\\nline' holds whitespace"),
     ]
     for content, message in cases:
         with pytest.raises(ModelFormatError, match=message):
@@ -257,8 +264,8 @@ def test_malformed_binary_is_rejected_naming_the_entry(tmp_path):
 @pytest.mark.parametrize("content, compress, message", [
     (b"1000000000 10000\na " + b"\0" * 400, False, "more than the file's"),
     (b"1000000000 10000\na " + b"\0" * 400, True, "file ends inside the vector"),
-    (b"2 2000000000\na " + b"\0" * 400, True, "file ends inside the vector"),
-    (b"2 2000000000\na 1 2\n", True, "line 2: expected a word and 2000000000 numbers"),
+    (b"2 60000\na " + b"\0" * 400, True, "file ends inside the vector"),
+    (b"2 60000\na 1 2\n", True, "line 2: expected a word and 60000 numbers"),
     (b"1000000000 3\na 1 2 3\n", True, "line 3: file ends after 1 of the 1000000000"),
 ])
 def test_absurd_header_allocates_nothing(tmp_path, content, compress, message):
@@ -299,10 +306,10 @@ def test_malformed_projector_files(kv, tmp_path):
     folder = tmp_path / "p"
     save_projector(KeyedVectors(kv.index_to_key[:3], kv.vectors[:3]), folder)
     (folder / "metadata.tsv").write_text("a\nb\nc\nd\n")
-    with pytest.raises(ModelFormatError, match="line 4: file ends after 3 of the 4"):
+    with pytest.raises(ModelFormatError, match="metadata.tsv, line 4: more words than the 3 rows of vectors.tsv"):
         w2v.load(folder)
     (folder / "metadata.tsv").write_text("a\nb\n")
-    with pytest.raises(ModelFormatError, match="line 3: more rows than the 2 words"):
+    with pytest.raises(ModelFormatError, match="lists 2 words, but vectors.tsv has 3 rows"):
         w2v.load(folder)
     (folder / "metadata.tsv").write_text("word\tcount\na\t1\nb\n")
     with pytest.raises(ModelFormatError, match="metadata.tsv, line 3: expected 2"):

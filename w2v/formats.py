@@ -15,15 +15,24 @@ Words are UTF-8 without whitespace. Files may be gzip, bzip2 or xz
 compressed. The projector format is a folder with ``vectors.tsv`` (one row
 of tab-separated numbers per word) and ``metadata.tsv`` (the words).
 
-Reading never trusts a header: before the vectors are allocated, the file
-must be large enough to hold what the header announces (a compressed file,
-whose size is unknown until read, grows its matrix with the rows actually
-read). Any malformed line is reported by number.
+Reading never trusts a header, and memory follows what a file really holds:
+
+- a plain file must be large enough for the rows its header announces;
+- the matrix grows with the rows actually read (in place, by half again);
+- every line or entry has a cap (``MAX_WORD_BYTES``, ``MAX_DIM`` numbers of at
+  most ``MAX_NUMBER_BYTES``), checked before it is read whole;
+- a compressed file may decompress to at most ``MAX_EXPANSION`` times its
+  size (plus ``EXPANSION_SLACK``): a decompression bomb fails within the
+  first few megabytes instead of filling memory.
+
+Any malformed line is reported by number, a binary entry by byte offset.
+Vectors holding NaN or infinity are refused: they would poison every
+similarity query.
 
 No format here can be memory-mapped as a matrix: binary rows are interleaved
 with words of varying length, so there is no fixed stride to map. Files are
-streamed in chunks into one preallocated float32 matrix instead, so loading
-needs the matrix and a chunk, never a second copy of the file.
+streamed in chunks into one float32 matrix instead, so loading needs the
+matrix and a chunk, never a second copy of the file.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import bz2
 import gzip
 import itertools
 import lzma
+import os
 import re
 import warnings
 from pathlib import Path
@@ -40,7 +50,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .corpus import READ_ERRORS
-from .errors import ModelFormatError, W2VError
+from .errors import ModelFormatError, SettingsError, W2VError
 from .keyedvectors import KeyedVectors
 from .model import Word2Vec
 
@@ -51,33 +61,94 @@ VECTOR_FORMATS = ("word2vec-text", "word2vec-binary", "projector")
 MAX_WORD_BYTES = 10_000
 # Longest text a number may take; bounds a text line before it is read.
 MAX_NUMBER_BYTES = 64
+# Largest dimension read: a binary entry takes at most 256 KiB, a text line 4 MiB.
+MAX_DIM = 1 << 16
+# Longest metadata.tsv line (a word and its label columns).
+MAX_METADATA_LINE = 1 << 20
 CHUNK_BYTES = 1 << 20
-# Rows parsed per numpy conversion in the text formats.
+# Numbers parsed per numpy conversion in the text formats (a block of rows).
+TEXT_BLOCK_VALUES = 1 << 18
+# Rows formatted per write.
 TEXT_BLOCK_ROWS = 4096
+# The matrix starts with at most this many bytes of rows, then grows.
+FIRST_ROWS_BYTES = 1 << 22
+# Text vectors compress 2-4 times, binary ones hardly at all; a file that
+# expands 100 times is not vectors (gzip reaches 1,000 on zeros, bzip2 and xz more).
+MAX_EXPANSION = 100
+EXPANSION_SLACK = 16 << 20
 # "%.9g" prints every float32 exactly: 9 significant digits identify any
 # float32 (FLT_DECIMAL_DIG), and the decimal lies so deep inside the float's
 # rounding interval that reading it through float64 cannot round wrongly.
 FLOAT_FORMAT = "%.9g"
 
-_HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s*")
+_HEADER = re.compile(rb"\s*+([+-]?+\d++)\s++([+-]?+\d++)\s*+")
 _NUMBER_BYTES = frozenset(b"0123456789+-.eE \t\r")
 _TEXT_BYTES = frozenset(range(32, 127)) | frozenset(b"\t\r\n")
+_WHITESPACE = b" \t\n\r\x0b\x0c"
 
 
 # --- opening and recognising files ----------------------------------------------
 
+class _Decompressed:
+    """The bytes of a compressed file, refusing to give more than
+    ``MAX_EXPANSION`` times the compressed bytes read so far."""
+
+    def __init__(self, raw, stream, path):
+        self.raw, self.stream, self.path = raw, stream, path
+        self.given = 0
+
+    def _count(self, data: bytes) -> bytes:
+        self.given += len(data)
+        if self.given > MAX_EXPANSION * self.raw.tell() + EXPANSION_SLACK:
+            raise ModelFormatError(
+                f"{self.path}: its first {self.raw.tell():,} bytes decompress to more than "
+                f"{self.given:,}, over {MAX_EXPANSION} times their size: not vectors (a "
+                f"decompression bomb?). Decompress it yourself to read it anyway")
+        return data
+
+    def read(self, size: int) -> bytes:
+        return self._count(self.stream.read(size))
+
+    def readline(self, size: int) -> bytes:
+        return self._count(self.stream.readline(size))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stream.close()
+        self.raw.close()
+
+
+_COMPRESSED = ((re.compile(rb"\x1f\x8b"), lambda raw, mode: gzip.GzipFile(fileobj=raw, mode=mode)),
+               (re.compile(rb"BZh[1-9]1AY&SY"), bz2.BZ2File),
+               (re.compile(rb"\xfd7zXZ\x00"), lzma.LZMAFile))
+
+
 def _open(path: Path):
     """A binary stream of the file's (decompressed) bytes, and the file size
     when it is a plain file (None when compressed: size unknown until read)."""
-    with open(path, "rb") as raw:
+    raw = open(path, "rb")
+    try:
         head = raw.read(10)
-    if head.startswith(b"\x1f\x8b"):
-        return gzip.open(path, "rb"), None
-    if re.match(rb"BZh[1-9]1AY&SY", head):
-        return bz2.open(path, "rb"), None
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return lzma.open(path, "rb"), None
-    return open(path, "rb", buffering=CHUNK_BYTES), path.stat().st_size
+        raw.seek(0)
+        for magic, opener in _COMPRESSED:
+            if magic.match(head):
+                return _Decompressed(raw, opener(raw, "rb"), path), None
+    except BaseException:
+        raw.close()
+        raise
+    raw.close()
+    plain = open(path, "rb", buffering=CHUNK_BYTES)
+    return plain, os.fstat(plain.fileno()).st_size
+
+
+def _check_regular(path: Path, what: str) -> None:
+    if not path.exists():
+        raise ModelFormatError(f"no such {what}: {path}")
+    if not path.is_file():
+        raise ModelFormatError(f"{path} is not a regular file (a folder, device or pipe), "
+                               f"so not a {what}")
 
 
 def _projector_files(path: Path) -> tuple[Path, Path]:
@@ -96,20 +167,20 @@ def detect_format(path) -> str:
     Raises
     ------
     ModelFormatError
-        If the file does not exist or is none of these formats.
+        If the file does not exist, is not a regular file (a pipe is never
+        read, since reading it would consume it) or is none of these formats.
     """
     path = Path(path)
-    if not path.exists():
-        raise ModelFormatError(f"no such model file: {path}")
     if path.is_dir():
         if (path / "vectors.tsv").is_file():
             return "projector"
         raise ModelFormatError(f"{path} is a folder without a projector vectors.tsv")
+    _check_regular(path, "model file")
     with open(path, "rb") as raw:
         if raw.read(2) == b"PK":  # a zip archive: Word2Vec.load says what is wrong with it
             return "w2v-model"
-    stream, _ = _open(path)
     try:
+        stream, _ = _open(path)
         with stream:
             head = stream.read(CHUNK_BYTES)
     except READ_ERRORS as error:
@@ -119,25 +190,33 @@ def detect_format(path) -> str:
     first, _, rest = head.partition(b"\n")
     # "vectors.vec.gz" hints like "vectors.vec"
     suffix = Path(path.stem).suffix if path.suffix in (".gz", ".bz2", ".xz") else path.suffix
-    is_header = _HEADER.fullmatch(first) is not None
-    if (path.suffix == ".tsv" or b"\t" in first and not is_header) and _all_numbers(first.split()):
+    header = _HEADER.fullmatch(first)
+    if (path.suffix == ".tsv" or b"\t" in first and not header) and _all_numbers(first.split()):
         return "projector"
-    if is_header:
+    if header:
         # After "<count> <dim>", text holds a word and numbers; binary raw bytes.
         numbers = rest.partition(b"\n")[0].partition(b" ")[2]
         if numbers and set(numbers) <= _NUMBER_BYTES:
             return "word2vec-text"
-        dim = int(first.split()[1])
+        dim = min(max(_to_int(header[2]), 0), MAX_DIM)
         floats = rest.partition(b" ")[2][:4 * dim]
         if suffix in (".vec", ".txt") and set(floats) <= _TEXT_BYTES:
             return "word2vec-text"  # malformed text: its reader names the bad line
         return "word2vec-binary"
-    if _all_numbers(first.split()[1:]) or suffix in (".vec", ".txt"):
+    if _all_numbers(first.split(maxsplit=MAX_DIM + 1)[1:]) or suffix in (".vec", ".txt"):
         return "word2vec-text"  # without a header, as GloVe writes it
     if suffix == ".bin":
         return "word2vec-binary"
     raise ModelFormatError(f"{path} is not a w2v model file, nor a word2vec text or binary "
                            f"vector file, nor a projector vectors.tsv")
+
+
+def _to_int(digits: bytes) -> int:
+    """A header number; one of more than 30 digits stands for 10**30 (Python
+    refuses to convert more than 4,300 digits, and no file holds 10**30 rows)."""
+    sign = -1 if digits.startswith(b"-") else 1
+    digits = digits.lstrip(b"+-")
+    return sign * (int(digits) if len(digits) <= 30 else 10 ** 30)
 
 
 def _all_numbers(fields) -> bool:
@@ -172,38 +251,31 @@ def save_vectors(kv: KeyedVectors, path, format: str) -> None:
 # --- the matrix being filled --------------------------------------------------
 
 class _Rows:
-    """A float32 matrix filled block by block. It is allocated with the first
-    block (``initial`` rows), then doubles when full (never beyond ``limit``),
-    so its memory follows the rows actually read rather than what a header
-    claims."""
+    """A float32 matrix filled block by block, never beyond ``limit`` rows. It
+    starts small and grows in place by half again when full (``resize``
+    reallocates without a second copy), so its memory follows the rows
+    actually read rather than what a header claims."""
 
-    def __init__(self, initial: int, dim: int, limit: int | None = None):
-        self.initial, self.dim, self.limit = max(initial, 1), dim, limit
-        self.array = np.empty((0, dim), dtype=np.float32)
+    def __init__(self, dim: int, limit: int | None = None):
+        self.dim, self.limit = dim, limit
+        first = max(1, FIRST_ROWS_BYTES // (4 * dim))
+        self.array = np.empty((first if limit is None else min(first, limit), dim), dtype=np.float32)
         self.filled = 0
 
     def add(self, block: np.ndarray) -> None:
         end = self.filled + len(block)
-        if not self.filled and end:
-            self.array = np.empty((max(self.initial, end), self.dim), dtype=np.float32)
         if end > len(self.array):
-            rows = max(end, 2 * len(self.array))
-            grown = np.empty((rows if self.limit is None else min(rows, self.limit),
-                              self.array.shape[1]), dtype=np.float32)
-            grown[:self.filled] = self.array[:self.filled]
-            self.array = grown
+            rows = max(end, len(self.array) * 3 // 2)
+            # Only this object refers to the array, so resizing in place is safe.
+            self.array.resize((rows if self.limit is None else min(rows, self.limit), self.dim),
+                              refcheck=False)
         self.array[self.filled:end] = block
         self.filled = end
 
     def result(self) -> np.ndarray:
-        if self.filled == len(self.array):
-            return self.array
-        return self.array[:self.filled].copy()  # let the unused rows go
-
-
-def _initial_rows(count: int, size: int | None, dim: int) -> int:
-    # A plain file was checked to hold ``count`` rows; a compressed one has not been.
-    return count if size is not None else min(count, max(1, (1 << 22) // dim))
+        array, self.array = self.array, None
+        array.resize((self.filled, self.dim), refcheck=False)  # let the unused rows go
+        return array
 
 
 # --- word2vec text and binary ---------------------------------------------------
@@ -236,25 +308,26 @@ def load_word2vec_format(path, binary: bool | None = None, unicode_errors: str =
     ------
     ModelFormatError
         For a malformed or truncated file; the message names the line (text)
-        or entry (binary) and what is wrong with it.
+        or entry and byte offset (binary) and what is wrong with it. Also for
+        a vector holding NaN or infinity, a dimension above ``MAX_DIM``, and a
+        compressed file that expands more than ``MAX_EXPANSION`` times.
 
     Examples
     --------
     >>> kv = load_word2vec_format("GoogleNews-vectors-negative300.bin.gz", limit=200_000)  # doctest: +SKIP
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelFormatError(f"no such vector file: {path}")
+    _check_regular(path, "vector file")
     if binary is None:
         kind = detect_format(path)
         if kind not in ("word2vec-text", "word2vec-binary"):
             raise ModelFormatError(f"{path} is not a word2vec text or binary file")
         binary = kind == "word2vec-binary"
-    if limit is not None and limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise SettingsError(f"limit must be a whole number of at least 1, got {limit!r}")
     reader = _read_binary if binary else _read_text
-    stream, size = _open(path)
     try:
+        stream, size = _open(path)
         with stream:
             words, vectors = reader(stream, size, path, unicode_errors, limit)
     except READ_ERRORS as error:
@@ -262,16 +335,25 @@ def load_word2vec_format(path, binary: bool | None = None, unicode_errors: str =
     return _keyed_vectors(words, vectors, path)
 
 
-def _keyed_vectors(words: list[str], vectors: np.ndarray, path) -> KeyedVectors:
-    if len(set(words)) != len(words):
-        first = {}
-        for row, word in enumerate(words):
-            first.setdefault(word, row)
-        keep = sorted(first.values())
+def _keyed_vectors(words: list[str], vectors: np.ndarray, path, counts=None) -> KeyedVectors:
+    first: dict[str, int] = {}
+    for row, word in enumerate(words):
+        first.setdefault(word, row)
+    if len(first) != len(words):
+        keep = np.fromiter(first.values(), dtype=np.int64, count=len(first))
         warnings.warn(f"{path}: {len(words) - len(keep)} repeated words; kept the first vector "
                       f"of each", stacklevel=3)
-        words, vectors = [words[row] for row in keep], vectors[keep]
-    return KeyedVectors(words, vectors)
+        words = [words[row] for row in keep]
+        counts = None if counts is None else [counts[row] for row in keep]
+        # Rows move down a block at a time (keep[i] >= i), then the tail goes:
+        # no second matrix.
+        step = max(1, FIRST_ROWS_BYTES // (4 * vectors.shape[1]))
+        for start in range(0, len(keep), step):
+            sources = keep[start:start + step]
+            vectors[start:start + len(sources)] = vectors[sources]
+        vectors.resize((len(keep), vectors.shape[1]), refcheck=False)
+    del first
+    return KeyedVectors(words, vectors, counts=None if counts is None else np.array(counts, dtype=np.int64))
 
 
 def _read_header(line: bytes, path, size: int | None, min_row_bytes) -> tuple[int, int]:
@@ -279,34 +361,45 @@ def _read_header(line: bytes, path, size: int | None, min_row_bytes) -> tuple[in
     if not match:
         raise ModelFormatError(f"{path}, line 1: expected the header '<count> <dim>', "
                                f"got {line[:60]!r}")
-    count, dim = int(match[1]), int(match[2])
+    count, dim = _to_int(match[1]), _to_int(match[2])
+    announced = f"the header announces {match[1][:30].decode()} vectors of dimension {match[2][:30].decode()}"
     if count < 1 or dim < 1:
-        raise ModelFormatError(f"{path}, line 1: the header announces {count} vectors of "
-                               f"dimension {dim}; both must be at least 1")
+        raise ModelFormatError(f"{path}, line 1: {announced}; both must be at least 1")
+    if dim > MAX_DIM:
+        raise ModelFormatError(f"{path}, line 1: {announced}; w2v reads at most {MAX_DIM:,} dimensions")
     if size is not None and count * min_row_bytes(dim) > size - len(line):
-        raise ModelFormatError(f"{path}, line 1: the header announces {count} vectors of "
-                               f"dimension {dim}, more than the file's {size} bytes can hold "
-                               f"(wrong header or truncated file)")
+        raise ModelFormatError(f"{path}, line 1: {announced}, more than the file's {size} bytes can "
+                               f"hold (wrong header or truncated file)")
     return count, dim
 
 
+def _longest_line(dim: int) -> int:
+    return MAX_WORD_BYTES + (dim + 2) * MAX_NUMBER_BYTES
+
+
 def _read_text(stream, size, path, unicode_errors, limit):
-    first = stream.readline(1 << 24)
+    first = stream.readline(_longest_line(MAX_DIM))
+    if len(first) == _longest_line(MAX_DIM) and not first.endswith(b"\n"):
+        raise ModelFormatError(f"{path}, line 1: longer than {len(first):,} bytes, more than "
+                               f"a word and {_numbers(MAX_DIM)} can take")
     if _HEADER.fullmatch(first):
         # A row takes at least a one-byte word, then a space and a digit per
         # value (the last row may lack its newline: 2 * dim + 1, not + 2).
         announced, dim = _read_header(first, path, size, lambda dim: 2 * dim + 1)
         count = announced if limit is None else min(announced, limit)
-        lines = enumerate(_lines(stream, dim, path), start=2)
-        rows = _Rows(_initial_rows(count, size, dim), dim, limit=count)
+        lines = _lines(stream, dim, path, start=2)
     else:  # no header, as GloVe writes: the first line tells the dimension
-        fields = first.split()
-        if len(fields) < 2 or not _all_numbers(fields[1:]) or len(first) == 1 << 24:
+        fields = first.split(maxsplit=MAX_DIM + 1)
+        if len(fields) > MAX_DIM + 1:
+            raise ModelFormatError(f"{path}, line 1: more than {MAX_DIM:,} numbers; w2v reads at "
+                                   f"most {MAX_DIM:,} dimensions")
+        if len(fields) < 2 or not _all_numbers(fields[1:]):
             raise ModelFormatError(f"{path}, line 1: expected the header '<count> <dim>' "
                                    f"or a word and its numbers, got {first[:60]!r}")
         announced, count, dim = None, limit, len(fields) - 1
-        lines = enumerate(itertools.chain([first], _lines(stream, dim, path)), start=1)
-        rows = _Rows(1024, dim, limit=limit)
+        del fields
+        lines = itertools.chain([(1, first)], _lines(stream, dim, path, start=2))
+    rows = _Rows(dim, limit=count)
     words = _read_rows(lines, rows, dim, count, announced, path, unicode_errors)
     if limit is None and announced is not None:
         for number, line in lines:
@@ -316,17 +409,18 @@ def _read_text(stream, size, path, unicode_errors, limit):
     return words, rows.result()
 
 
-def _lines(stream, dim: int, path):
-    """The file's remaining lines, each bounded by what ``dim`` numbers can take."""
-    longest = MAX_WORD_BYTES + (dim + 2) * MAX_NUMBER_BYTES
-    while True:
+def _lines(stream, dim: int, path, start: int):
+    """The file's remaining lines with their numbers (from ``start``), each
+    bounded by what ``dim`` numbers can take."""
+    longest = _longest_line(dim)
+    for number in itertools.count(start):
         line = stream.readline(longest)
         if not line:
             return
         if len(line) == longest and not line.endswith(b"\n"):
-            raise ModelFormatError(f"{path}: a line is longer than {longest} bytes, more than "
-                                   f"a word and {dim} numbers can take")
-        yield line
+            raise ModelFormatError(f"{path}, line {number}: longer than {longest:,} bytes, more "
+                                   f"than a word and {_numbers(dim)} can take")
+        yield number, line
 
 
 def _read_rows(lines, rows: _Rows, dim: int, count: int | None, announced: int | None, path,
@@ -336,6 +430,7 @@ def _read_rows(lines, rows: _Rows, dim: int, count: int | None, announced: int |
     ``announced`` rows is an error. Returns the words."""
     words, numbers, numbered = [], [], []
     first_value = 1 if with_words else 0
+    block_rows = max(1, TEXT_BLOCK_VALUES // dim)
     number = 0
     for number, line in lines:
         fields = line.split()
@@ -350,8 +445,8 @@ def _read_rows(lines, rows: _Rows, dim: int, count: int | None, announced: int |
         if with_words:
             words.append(_decode(fields[0], path, f"line {number}", unicode_errors))
         numbers.extend(fields[first_value:])
-        numbered.append((number, fields[first_value:]))
-        if len(numbered) == TEXT_BLOCK_ROWS:
+        numbered.append(number)
+        if len(numbered) == block_rows:
             rows.add(_to_floats(numbers, numbered, dim, path))
             numbers, numbered = [], []
         if rows.filled + len(numbered) == count:
@@ -368,33 +463,36 @@ def _numbers(n: int) -> str:
     return f"{n} number{'' if n == 1 else 's'}"
 
 
-def _to_floats(numbers, numbered, dim, path) -> np.ndarray:
+def _to_floats(numbers: list[bytes], numbered: list[int], dim: int, path) -> np.ndarray:
+    """The block of rows ``numbers`` (line numbers ``numbered``) as float32,
+    refusing a field that is not a number or a value that is not finite."""
     try:
         with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
             block = np.array(numbers, dtype=np.float32).reshape(-1, dim)
     except ValueError:
-        block = None
-    for row, (number, fields) in enumerate(numbered):
-        if block is None:
-            for field in fields:
+        for row, number in enumerate(numbered):
+            for field in numbers[row * dim:(row + 1) * dim]:
                 try:
                     float(field)
                 except ValueError:
-                    raise ModelFormatError(f"{path}, line {number}: {field.decode(errors='replace')!r} "
-                                           f"is not a number") from None
-        elif not np.isfinite(block[row]).all():
-            raise ModelFormatError(f"{path}, line {number}: a value is infinite, NaN or beyond "
-                                   f"float32 range")
+                    raise ModelFormatError(f"{path}, line {number}: "
+                                           f"{field[:60].decode(errors='replace')!r} is not a number") from None
+        raise ModelFormatError(f"{path}, line {numbered[0]}: a value is not a number") from None
+    finite = np.isfinite(block).all(axis=1)
+    if not finite.all():
+        raise ModelFormatError(f"{path}, line {numbered[int(finite.argmin())]}: a value is infinite, "
+                               f"NaN or beyond float32 range")
     return block
 
 
-def _decode(word: bytes, path, where: str, unicode_errors: str) -> str:
+def _decode(word: bytes, path, where: str, unicode_errors: str, hint: bool = True) -> str:
     try:
         return word.decode("utf-8", errors=unicode_errors)
     except UnicodeDecodeError as error:
-        raise ModelFormatError(f"{path}, {where}: the word {word!r} is not valid UTF-8 ({error.reason}); "
-                               f"load_word2vec_format(..., unicode_errors='replace') reads "
-                               f"it anyway") from None
+        advice = ("; load_word2vec_format(..., unicode_errors='replace') reads it anyway"
+                  if hint else "")
+        raise ModelFormatError(f"{path}, {where}: the word {word[:60]!r} is not valid UTF-8 "
+                               f"({error.reason}){advice}") from None
 
 
 def _read_binary(stream, size, path, unicode_errors, limit):
@@ -404,7 +502,7 @@ def _read_binary(stream, size, path, unicode_errors, limit):
     announced = count
     count = count if limit is None else min(count, limit)
     record = 4 * dim
-    rows = _Rows(_initial_rows(count, size, dim), dim, limit=count)
+    rows = _Rows(dim, limit=count)
     words = []
     buffer, pos, offset = b"", 0, len(first)  # offset: file position of buffer[0]
     eof = False
@@ -424,12 +522,13 @@ def _read_binary(stream, size, path, unicode_errors, limit):
             have += len(chunk)
         buffer, pos = b"".join(pieces), 0
 
-    block, filled = None, 0  # allocated once a first vector is really there
+    block = np.empty((min(count, max(1, CHUNK_BYTES // record)), dim), dtype=np.float32)
+    filled = 0
     for entry in range(1, count + 1):
         fill(MAX_WORD_BYTES + record + 2)
         # word2vec C ends each vector with "\n" (its reader skips whitespace
         # before a word); gensim writes none. Both read the same way here.
-        while pos < len(buffer) and buffer[pos] in b" \t\r\n":
+        while pos < len(buffer) and buffer[pos] in _WHITESPACE:
             pos += 1
         where = f"entry {entry} (byte {offset + pos})"
         if pos == len(buffer):
@@ -439,12 +538,14 @@ def _read_binary(stream, size, path, unicode_errors, limit):
         if space < 0:
             raise ModelFormatError(f"{path}, {where}: no space ends a word within "
                                    f"{MAX_WORD_BYTES} bytes; not a word2vec binary file?")
+        word = buffer[pos:space]
+        if any(byte in word for byte in b"\t\n\r\x0b\x0c"):
+            raise ModelFormatError(f"{path}, {where}: the word {word[:60]!r} holds whitespace; "
+                                   f"not a word2vec binary file, or a wrong dimension in the header?")
         if space + 1 + record > len(buffer):
             raise ModelFormatError(f"{path}, {where}: file ends inside the vector of "
-                                   f"{buffer[pos:space][:60]!r} (truncated file or wrong header)")
-        words.append(_decode(buffer[pos:space], path, where, unicode_errors))
-        if block is None:
-            block = np.empty((min(count, max(1, CHUNK_BYTES // record)), dim), dtype=np.float32)
+                                   f"{word[:60]!r} (truncated file or wrong header)")
+        words.append(_decode(word, path, where, unicode_errors))
         block[filled] = np.frombuffer(buffer, dtype="<f4", count=dim, offset=space + 1)
         if not np.isfinite(block[filled]).all():
             raise ModelFormatError(f"{path}, {where}: the vector of {words[-1]!r} holds an "
@@ -458,7 +559,7 @@ def _read_binary(stream, size, path, unicode_errors, limit):
         rows.add(block[:filled])
     while limit is None:
         fill(1)
-        while pos < len(buffer) and buffer[pos] in b" \t\r\n":
+        while pos < len(buffer) and buffer[pos] in _WHITESPACE:
             pos += 1
         if pos < len(buffer):
             raise ModelFormatError(f"{path}, entry {count + 1} (byte {offset + pos}): more data "
@@ -541,59 +642,105 @@ def save_projector(kv: KeyedVectors, folder) -> None:
 def load_projector(path) -> KeyedVectors:
     """Read projector files written by ``save_projector`` (or for TensorBoard):
     ``path`` is their folder or the ``vectors.tsv``, with ``metadata.tsv``
-    beside it."""
+    beside it. ``metadata.tsv`` must name one word for each row of
+    ``vectors.tsv``; ``vectors.tsv`` is read first, so the words read are
+    never more than the rows really there."""
     vectors_path, metadata_path = _projector_files(Path(path))
-    if not metadata_path.is_file():
+    _check_regular(vectors_path, "projector vectors.tsv")
+    if not metadata_path.exists():
         raise ModelFormatError(f"no {metadata_path.name} beside {vectors_path}: the projector "
                                f"format keeps the words in it")
-    words, counts = _read_metadata(metadata_path)
-    stream, size = _open(vectors_path)
+    _check_regular(metadata_path, "projector metadata.tsv")
+    vectors = _read_tensors(vectors_path)
+    words, counts = _read_metadata(metadata_path, len(vectors), vectors_path.name)
+    return _keyed_vectors(words, vectors, metadata_path, counts)
+
+
+def _read_tensors(path: Path) -> np.ndarray:
+    """The rows of a ``vectors.tsv``: tab-separated numbers, as many in each
+    row as in the first."""
     try:
+        stream, _ = _open(path)
         with stream:
-            first = stream.readline(1 << 24)
-            dim = len(first.split())
-            if size is not None and len(words) * (2 * dim) - 1 > size:
-                raise ModelFormatError(f"{vectors_path}: {metadata_path.name} lists {len(words)} "
-                                       f"words, more rows than the file's {size} bytes can hold")
-            lines = enumerate(itertools.chain([first], _lines(stream, dim, vectors_path)), start=1)
-            rows = _Rows(_initial_rows(len(words), size, dim), dim, limit=len(words))
-            _read_rows(lines, rows, dim, len(words), len(words), vectors_path, "strict",
-                       with_words=False)
-            for number, line in lines:
-                if line.strip():
-                    raise ModelFormatError(f"{vectors_path}, line {number}: more rows than the "
-                                           f"{len(words)} words of {metadata_path.name}")
+            first = stream.readline(_longest_line(MAX_DIM))
+            dim = len(first.split(maxsplit=MAX_DIM))
+            if dim == 0:
+                raise ModelFormatError(f"{path}, line 1: empty; expected the first vector's numbers")
+            if dim > MAX_DIM or len(first) == _longest_line(MAX_DIM) and not first.endswith(b"\n"):
+                raise ModelFormatError(f"{path}, line 1: more than {_numbers(MAX_DIM)}; w2v reads "
+                                       f"at most {MAX_DIM:,} dimensions")
+            lines = itertools.chain([(1, first)], _lines(stream, dim, path, start=2))
+            rows = _Rows(dim)
+            _read_rows(lines, rows, dim, None, None, path, "strict", with_words=False)
     except READ_ERRORS as error:
-        raise ModelFormatError(f"{vectors_path} is damaged: {error}") from None
-    kv = _keyed_vectors(words, rows.result(), vectors_path)
-    if counts is not None and len(kv) == len(counts):
-        kv.counts = np.asarray(counts, dtype=np.int64)
-    return kv
+        raise ModelFormatError(f"{path} is damaged: {error}") from None
+    return rows.result()
 
 
-def _read_metadata(path: Path) -> tuple[list[str], list[int] | None]:
-    """Words (first column) and counts (a ``count`` column, if any). A file
-    with several columns starts with a header line, as TensorBoard requires."""
+def _metadata_lines(handle, path: Path):
+    """Numbered lines without their line ends; trailing blank lines are
+    dropped, a blank line before another line is refused."""
+    blank = None
+    for number in itertools.count(1):
+        line = handle.readline(MAX_METADATA_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_METADATA_LINE:
+            raise ModelFormatError(f"{path}, line {number}: longer than {MAX_METADATA_LINE:,} bytes")
+        if b"\0" in line:
+            raise ModelFormatError(f"{path}, line {number}: holds NUL bytes; it looks like a binary "
+                                   f"file, not a projector metadata.tsv")
+        line = line.rstrip(b"\r\n")
+        if not line:
+            blank = blank or number
+            continue
+        if blank:
+            raise ModelFormatError(f"{path}, line {blank}: empty; each line names the word of "
+                                   f"one row of vectors")
+        yield number, line
+
+
+def _read_metadata(path: Path, rows: int, vectors_name: str) -> tuple[list[str], list[int] | None]:
+    """``rows`` words (the first column) and their counts (a ``count``
+    column, if any). A file with several columns starts with a header line,
+    as TensorBoard requires."""
+    words, counts = [], None
     with open(path, "rb") as handle:
-        lines = [line.rstrip(b"\r\n") for line in handle]
-    while lines and not lines[-1]:
-        lines.pop()
-    if not lines:
-        raise ModelFormatError(f"{path} lists no words")
-    columns = lines[0].split(b"\t")
-    if len(columns) == 1:
-        return [_decode(line, path, f"line {n}", "strict") for n, line in enumerate(lines, 1)], None
-    names = [c.decode(errors="replace").strip().lower() for c in columns]
-    words, counts = [], [] if "count" in names else None
-    for number, line in enumerate(lines[1:], start=2):
-        fields = line.split(b"\t")
-        if len(fields) != len(columns):
-            raise ModelFormatError(f"{path}, line {number}: expected {len(columns)} tab-separated "
-                                   f"columns, found {len(fields)}")
-        words.append(_decode(fields[0], path, f"line {number}", "strict"))
-        if counts is not None:
-            try:
-                counts.append(int(fields[names.index("count")]))
-            except ValueError:
-                raise ModelFormatError(f"{path}, line {number}: the count is not an integer") from None
+        lines = _metadata_lines(handle, path)
+        number, first = next(lines, (0, b""))
+        if not first:
+            raise ModelFormatError(f"{path} lists no words")
+        columns = first.split(b"\t")
+        if len(columns) == 1:
+            lines = itertools.chain([(number, first)], lines)
+        else:
+            names = [c.decode(errors="replace").strip().lower() for c in columns]
+            count_column = names.index("count") if "count" in names else None
+            counts = None if count_column is None else []
+        for number, line in lines:
+            if len(words) == rows:
+                raise ModelFormatError(f"{path}, line {number}: more words than the {rows} rows "
+                                       f"of {vectors_name}")
+            fields = line.split(b"\t") if len(columns) > 1 else [line]
+            if len(fields) != len(columns):
+                raise ModelFormatError(f"{path}, line {number}: expected {len(columns)} tab-separated "
+                                       f"columns, found {len(fields)}")
+            if not fields[0]:
+                raise ModelFormatError(f"{path}, line {number}: the word is empty")
+            words.append(_decode(fields[0], path, f"line {number}", "strict", hint=False))
+            if counts is not None:
+                counts.append(_count(fields[count_column], path, number))
+    if not words:
+        raise ModelFormatError(f"{path} has a header line but no words")
+    if len(words) < rows:
+        raise ModelFormatError(f"{path} lists {len(words)} words, but {vectors_name} has {rows} rows: "
+                               f"each row needs its word")
     return words, counts
+
+
+def _count(field: bytes, path: Path, number: int) -> int:
+    digits = field.strip()
+    if not re.fullmatch(rb"\+?[0-9]{1,19}", digits) or int(digits) >= 1 << 63:
+        raise ModelFormatError(f"{path}, line {number}: the count {field[:30].decode(errors='replace')!r} "
+                               f"is not a whole number from 0 to 2**63 - 1")
+    return int(digits)
