@@ -15,6 +15,8 @@ the Google analogy questions (Mikolov et al. 2013) and WordSim-353
 
 from __future__ import annotations
 
+import itertools
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -31,6 +33,12 @@ WORDSIM353 = DATA / "wordsim353.tsv"
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
 # Bound on each (questions, vocabulary) score matrix: 2**23 float32, 32 MB.
 SCORE_CELLS = 1 << 23
+# Questions answered together, at most (their ids are Python lists until then).
+MAX_BATCH = 4096
+# Longest line of a test file: a question or a pair with its columns.
+MAX_LINE_BYTES = 1 << 16
+# Distinct sections of an analogy file (the Google set has 14, BATS 40).
+MAX_SECTIONS = 10_000
 
 
 def is_syntactic(section: str) -> bool:
@@ -96,26 +104,71 @@ class AnalogyResult:
                 f"{100 * self.syntactic_accuracy:.2f}%); {self.skipped:,} skipped for unknown words")
 
 
+def _text_lines(path, kind: str):
+    """Numbered lines of a UTF-8 text file, read a line at a time; a binary
+    file, a line over ``MAX_LINE_BYTES`` or bytes that are not UTF-8 are
+    one ``W2VError`` naming the file (and line)."""
+    try:
+        handle = open(path, "rb")
+    except OSError as error:
+        raise W2VError(f"cannot read {path}: {error.strerror or error}") from None
+    with handle:
+        try:
+            if b"\0" in handle.peek(8192)[:8192]:
+                raise W2VError(f"{path} looks like a binary file (found NUL bytes), not {kind}")
+            for number in itertools.count(1):
+                line = handle.readline(MAX_LINE_BYTES + 1)
+                if not line:
+                    return
+                if len(line) > MAX_LINE_BYTES:
+                    raise W2VError(f"{path}, line {number}: longer than {MAX_LINE_BYTES:,} bytes; "
+                                   f"not {kind}?")
+                if b"\0" in line:
+                    raise W2VError(f"{path}, line {number}: holds NUL bytes; it looks like a binary "
+                                   f"file, not {kind}")
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise W2VError(f"{path}, line {number}: not valid UTF-8 ({error.reason} at byte "
+                                   f"{error.start}); {kind} must be UTF-8 text") from None
+                yield number, text.removeprefix("\ufeff") if number == 1 else text
+        except OSError as error:
+            raise W2VError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _analogy_lines(path):
+    """``(name, None)`` where a section starts, ``(section, (a, b, c, d))``
+    for each question, in file order; at least one question."""
+    section, asked = None, False
+    for number, line in _text_lines(path, "an analogy file"):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            section = line[1:].strip()
+            yield section, None
+            continue
+        words = line.split()
+        if len(words) != 4:
+            raise W2VError(f"{path}, line {number}: expected four words, got {len(words)}")
+        if section is None:
+            section = "questions"
+            yield section, None
+        asked = True
+        yield section, tuple(words)
+    if not asked:
+        raise W2VError(f"{path} holds no analogy questions")
+
+
 def read_analogies(path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
     """Sections of ``a b c d`` questions ("a is to b as c is to d") from a
     file in the Google format: ``: name`` opens a section."""
     sections: list[tuple[str, list]] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith(":"):
-                sections.append((line[1:].strip(), []))
-                continue
-            words = line.split()
-            if len(words) != 4:
-                raise W2VError(f"{path}, line {number}: expected four words, got {len(words)}")
-            if not sections:
-                sections.append(("questions", []))
-            sections[-1][1].append(tuple(words))
-    if not any(questions for _, questions in sections):
-        raise W2VError(f"{path} holds no analogy questions")
+    for name, question in _analogy_lines(path):
+        if question is None:
+            sections.append((name, []))
+        else:
+            sections[-1][1].append(question)
     return sections
 
 
@@ -168,18 +221,43 @@ def evaluate_word_analogies(kv, analogies=None, restrict_vocab: int = 30_000,
     path = GOOGLE_ANALOGIES if analogies is None else analogies
     lookup, canonical, fold = _vocabulary(kv, restrict_vocab, case_insensitive)
     unit = kv.unit_vectors[:len(canonical)]
-    batch = max(1, SCORE_CELLS // max(len(unit), 1))
+    batch = min(MAX_BATCH, max(1, SCORE_CELLS // max(len(unit), 1)))
     result = AnalogyResult(method=method, restrict_vocab=restrict_vocab)
-    for name, questions in read_analogies(path):
-        known = [[lookup.get(fold(w)) for w in question] for question in questions]
-        ids = np.array([rows for rows in known if None not in rows], dtype=np.int64).reshape(-1, 4)
-        correct = 0
-        for start in range(0, len(ids), batch):
-            a, b, c, d = ids[start:start + batch].T
-            correct += int((_answers(unit, canonical, a, b, c, method) == d).sum())
-        before = result.sections.get(name, Section(0, 0, 0))  # a section may come back
+    known: list[list[int]] = []  # ids of the current section's questions not yet answered
+    skipped = 0
+
+    def answer(name):
+        """Add the pending questions of section ``name`` to its counts."""
+        nonlocal known, skipped
+        ids = np.array(known, dtype=np.int64).reshape(-1, 4)
+        a, b, c, d = ids.T
+        correct = int((_answers(unit, canonical, a, b, c, method) == d).sum()) if len(ids) else 0
+        before = result.sections[name]  # a section may come back
         result.sections[name] = Section(before.correct + correct, before.asked + len(ids),
-                                        before.skipped + len(questions) - len(ids))
+                                        before.skipped + skipped)
+        known, skipped = [], 0
+
+    section = None
+    # Questions are read, looked up and answered a batch at a time: memory
+    # does not grow with the file.
+    for name, question in _analogy_lines(path):
+        if question is None:
+            if section is not None:
+                answer(section)
+            if name not in result.sections and len(result.sections) == MAX_SECTIONS:
+                raise W2VError(f"{path}: more than {MAX_SECTIONS:,} sections; not an analogy file?")
+            result.sections.setdefault(name, Section(0, 0, 0))
+            section = name
+            continue
+        rows = [lookup.get(fold(w)) for w in question]
+        if None in rows:
+            skipped += 1
+            continue
+        known.append(rows)
+        if len(known) == batch:
+            answer(section)
+    if section is not None:
+        answer(section)
     return result
 
 
@@ -224,6 +302,32 @@ class SimilarityResult:
                 f"{self.oov_pairs} with unknown words")
 
 
+def _word_pair_lines(path):
+    """``(word1, word2, score)`` for each pair of a word-pair file, in order;
+    at least one pair."""
+    column, header_seen, found = None, False, False
+    for number, line in _text_lines(path, "a word-pair file"):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in (line.split("\t") if "\t" in line else line.split())]
+        if column is None:
+            column = next((i for i in range(2, len(fields)) if _is_number(fields[i])), None)
+            if column is None:
+                if header_seen or len(fields) < 3:
+                    raise W2VError(f"{path}, line {number}: expected two words and a score")
+                header_seen = True
+                continue
+        if len(fields) <= column:
+            raise W2VError(f"{path}, line {number}: expected two words and a score")
+        if not _is_number(fields[column]):
+            raise W2VError(f"{path}, line {number}: score {fields[column][:60]!r} is not a number")
+        found = True
+        yield fields[0], fields[1], float(fields[column])
+    if not found:
+        raise W2VError(f"{path} holds no word pairs")
+
+
 def read_word_pairs(path) -> list[tuple[str, str, float]]:
     """``(word1, word2, score)`` from a word-pair file.
 
@@ -233,29 +337,7 @@ def read_word_pairs(path) -> list[tuple[str, str, float]]:
     SimLex-999's ``word1 word2 POS SimLex999 ...``, read as they are. A first
     line with no numeric field is a header.
     """
-    pairs: list[tuple[str, str, float]] = []
-    column, header_seen = None, False
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            fields = [f.strip() for f in (line.split("\t") if "\t" in line else line.split())]
-            if column is None:
-                column = next((i for i in range(2, len(fields)) if _is_number(fields[i])), None)
-                if column is None:
-                    if header_seen or len(fields) < 3:
-                        raise W2VError(f"{path}, line {number}: expected two words and a score")
-                    header_seen = True
-                    continue
-            if len(fields) <= column:
-                raise W2VError(f"{path}, line {number}: expected two words and a score")
-            if not _is_number(fields[column]):
-                raise W2VError(f"{path}, line {number}: score {fields[column]!r} is not a number")
-            pairs.append((fields[0], fields[1], float(fields[column])))
-    if not pairs:
-        raise W2VError(f"{path} holds no word pairs")
-    return pairs
+    return list(_word_pair_lines(path))
 
 
 def _is_number(text: str) -> bool:
@@ -281,8 +363,9 @@ def evaluate_word_pairs(kv, pairs=None, restrict_vocab: int = 300_000,
     path = WORDSIM353 if pairs is None else pairs
     lookup, _, fold = _vocabulary(kv, restrict_vocab, case_insensitive)
     unit = kv.unit_vectors
-    model, human, oov = [], [], 0
-    for word1, word2, score in read_word_pairs(path):
+    # Pairs are read and scored one at a time; only two floats each are kept.
+    model, human, oov = array("d"), array("d"), 0
+    for word1, word2, score in _word_pair_lines(path):
         row1, row2 = lookup.get(fold(word1)), lookup.get(fold(word2))
         if row1 is None or row2 is None:
             oov += 1
