@@ -2,7 +2,9 @@
 (the drawing is in w2v/plot/)."""
 
 import contextlib
+import os
 import re
+import stat
 import warnings
 from pathlib import Path
 
@@ -37,8 +39,13 @@ def _read_words(path):
     """Words of a file; lines starting with # are comments. Read at most
     WORDS_FILE_BYTES (a device such as /dev/zero never ends)."""
     try:
-        with open(path, "rb") as handle:
+        # Opening a FIFO blocks until something writes to it, unless non-blocking;
+        # reads then block while a writer (``<(...)``) is on, and end when none is.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as handle:
             data = handle.read(WORDS_FILE_BYTES + 1)
+            is_fifo = stat.S_ISFIFO(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
         raise click.ClickException(f"no such words file: {path}") from None
     except OSError as error:
@@ -57,7 +64,11 @@ def _read_words(path):
     except UnicodeDecodeError as error:
         raise click.ClickException(f"words file {path} is not UTF-8 text (byte {error.start:,}): "
                                    "it should list the words to map") from None
-    return _split(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    words = _split(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    if not words:
+        raise click.ClickException(f"words file {path} lists no words"
+                                   + (" (nothing was writing to the FIFO)" if is_fifo else ""))
+    return words
 
 
 def _picture_options(size):

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -495,6 +496,7 @@ MISSING = "{tmp}/missing.w2v"  # a check that came after loading would say "no s
     (["plot", MISSING, "--words-file", "{tmp}/latin1.txt"], "is not UTF-8 text (byte 3)"),
     (["plot", MISSING, "--words-file", "/dev/zero"], "larger than 1 MiB"),
     (["plot", MISSING, "--words-file", "{tmp}"], "is a directory"),
+    (["plot", MISSING, "--words-file", "{tmp}/comments.txt"], "comments.txt lists no words"),
     (["plot-analogy", MISSING, "a", "b", "c", "--dpi", "100000"], "would be 700,000 x 600,000"),
     (["plot-analogy", MISSING, "a", "b", "c", "--size", "7x0.5"], "each side must be 1 to 200"),
     (["plot-analogy", MISSING, "a", "b", "c", "-o", "{tmp}"], "it is a folder"),
@@ -520,6 +522,7 @@ def test_hostile_options_are_one_error_line_before_any_work(model_file, tmp_path
     (tmp_path / "garbage.w2v").write_bytes(np.random.default_rng(0).bytes(3000))
     (tmp_path / "truncated.w2v").write_bytes(model_file.read_bytes()[:500])
     (tmp_path / "vectors.txt").write_text("2 2\na 0.5 1\nb 1 0.5\n")
+    (tmp_path / "comments.txt").write_text("# only a comment\n\n")
     before = sorted(tmp_path.iterdir())
     args = [a.format(tmp=tmp_path, model=model_file) for a in args]
     if "-o" not in args:
@@ -596,3 +599,27 @@ def test_projector_folders_are_read_by_plot_and_plot_analogy_not_plot_loss(model
         f"Error: plot-loss needs a w2v model file (from w2v train): {folder} is not one (it reads "
         "as projector vectors, and vectors carry no loss history)"]
     assert not (tmp_path / "l.png").exists()
+
+
+def test_a_words_file_may_be_a_pipe_and_a_fifo_without_writer_does_not_hang(model_file, tmp_path):
+    fifo = tmp_path / "words.fifo"
+    os.mkfifo(fifo)
+    result = w2v_cli("plot", model_file, "--words-file", fifo, "-o", tmp_path / "m.png",
+                     timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: words file {fifo} lists no words (nothing was writing to the FIFO)"]
+    # As from `--words-file <(...)`: a pipe whose writer is still at work.
+    read_end, write_end = os.pipe()
+    args = ["plot", model_file, "--words-file", f"/dev/fd/{read_end}", "--method", "pca",
+            "-o", tmp_path / "m.png", "--size", "4x3", "--dpi", "50"]
+    process = subprocess.Popen(W2V + [str(arg) for arg in args], pass_fds=[read_end],
+                               stderr=subprocess.PIPE, text=True)
+    os.close(read_end)
+    time.sleep(0.5)
+    os.write(write_end, b"a0 a1\nb0 b1\n")
+    os.close(write_end)
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 0, stderr
+    assert "PCA of 4 words" in stderr
+    assert_picture(tmp_path / "m.png", 200, 150)
