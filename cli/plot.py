@@ -48,6 +48,8 @@ def _read_words(path):
             is_fifo = stat.S_ISFIFO(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
         raise click.ClickException(f"no such words file: {path}") from None
+    except ValueError:  # a NUL in the name
+        raise click.ClickException(f"cannot read words file {path!r}: not a file name") from None
     except OSError as error:
         raise click.ClickException(
             f"cannot read words file {path}: {error.strerror or error}") from None
