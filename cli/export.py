@@ -24,6 +24,16 @@ def export(model_path, output, format_name):
     if format_name is None:
         raise click.UsageError(f"cannot tell the format from {output!r}: "
                                f"add --format {'|'.join(VECTOR_FORMATS)}")
+    if _same_file(model_path, output):
+        raise click.UsageError(f"{output} is MODEL itself: exporting over it would replace the "
+                               "model; choose another output")
     kv = w2v.load_vectors(model_path)
     save_vectors(kv, output, format_name)
     click.echo(f"{len(kv):,} vectors of dimension {kv.vector_size} written to {output} ({format_name})")
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return Path(a).resolve(strict=True).samefile(Path(b).resolve(strict=True))
+    except OSError:
+        return False  # one of them does not exist (yet)

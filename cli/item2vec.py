@@ -75,7 +75,7 @@ def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating
     timestamp and rating), grouped by user into sessions in time order; - reads
     standard input. Item ids are kept exactly as written.
     """
-    check_writable(output)
+    check_writable(output, reads=sessions)
     log = None if quiet else sys.stderr
     model = _resumed_model(ctx, resume, settings) if resume else None
     data = read_sessions(

@@ -5,6 +5,7 @@ every item kept); the names, types, ranges and help are declared once here.
 """
 
 import os
+from pathlib import Path
 
 import click
 
@@ -49,7 +50,15 @@ def training_options(*, unit: str, data: str, min_count: int, sample: float, epo
     return decorate
 
 
-def check_writable(output):
+def check_writable(output, reads=None):
     """Fail before hours of training rather than at the save: the folder must
-    exist and be writable, and an existing target must be a regular file."""
+    exist and be writable, an existing target must be a regular file, and it
+    must not be the input ``reads`` (a file, or a folder it would land in)."""
     check_target(output)
+    if reads is None or reads == "-":
+        return
+    target, source = Path(output).resolve(), Path(reads).resolve()
+    if target == source or source in target.parents or (
+            target.exists() and source.exists() and target.samefile(source)):
+        raise click.UsageError(f"-o {output} would overwrite or land in the input {reads}: "
+                               "choose another output")

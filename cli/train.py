@@ -37,7 +37,7 @@ from .types import FiniteFloat
 def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, a folder of them,
     or - for standard input; one sentence per line) and save them to a model file."""
-    check_writable(output)
+    check_writable(output, reads=corpus)
     log = None if quiet else sys.stderr
     if resume:
         model = _resumed_model(ctx, resume, settings["workers"])

@@ -91,3 +91,21 @@ def test_user_mistakes_are_one_line_without_traceback(runner, trained, tmp_path)
 def test_resume_refuses_settings_it_would_ignore(trained, runner, corpus_file):
     result = runner.invoke(main, ["train", str(corpus_file), "--resume", str(trained), "--dim", "50"])
     assert result.exit_code == 2 and "--dim cannot be changed when resuming" in result.output
+
+
+def test_an_output_that_is_the_input_is_refused_before_any_work(runner, corpus_file, tmp_path):
+    before = corpus_file.read_bytes()
+    for command in (["train", str(corpus_file)], ["item2vec", str(corpus_file)],
+                    ["train", str(tmp_path)]):  # -o inside a corpus folder
+        target = corpus_file if command[1] == str(corpus_file) else tmp_path / "m.w2v"
+        result = runner.invoke(main, command + ["-o", str(target), "-q"])
+        assert result.exit_code == 2 and "would overwrite or land in the input" in result.output
+    assert corpus_file.read_bytes() == before and not (tmp_path / "m.w2v").exists()
+
+
+def test_export_refuses_to_write_over_its_own_model(trained, runner):
+    before = trained.read_bytes()
+    result = runner.invoke(main, ["export", str(trained), "-o", str(trained),
+                                  "--format", "word2vec-text"])
+    assert result.exit_code == 2 and "is MODEL itself" in result.output
+    assert trained.read_bytes() == before
