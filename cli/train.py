@@ -5,6 +5,7 @@ import sys
 import click
 
 import w2v
+from w2v.corpus import MAX_TOKEN_CHARS
 from w2v.progress import format_count, format_duration
 
 from .options import check_writable, training_options
@@ -96,8 +97,16 @@ def _summary(model, output):
     click.echo(f"{len(model.vocab_):,} words x {model.dim} dims, "
                f"{model.words_trained_:,} words trained in {format_duration(seconds)} "
                f"({format_count(speed)} words/s); saved {output}", err=True)
-    if stats is not None and stats.replaced_chars:
+    if stats is None:
+        return
+    if stats.replaced_chars:
         click.echo(f"warning: {stats.replaced_chars:,} invalid UTF-8 sequences were replaced", err=True)
-    if stats is not None and stats.long_lines_split:
+    if stats.long_tokens_dropped:
+        click.echo(f"warning: {stats.long_tokens_dropped:,} tokens longer than {MAX_TOKEN_CHARS:,} "
+                   "characters were left out", err=True)
+    if stats.special_files_skipped:
+        click.echo(f"warning: {stats.special_files_skipped:,} entries of the corpus folder are not "
+                   "regular files (FIFOs, sockets, devices) and were skipped", err=True)
+    if stats.long_lines_split:
         click.echo(f"note: {stats.long_lines_split:,} long lines were cut into sentences of at most "
-                   f"{model.max_sentence_length:,} tokens (no token dropped)", err=True)
+                   f"{model.max_sentence_length:,} tokens, between tokens", err=True)
