@@ -1,5 +1,6 @@
 """Reading baskets and interactions tables into sessions (w2v/sessions.py)."""
 
+import csv
 import gzip
 import lzma
 
@@ -8,7 +9,8 @@ from conftest import SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from w2v import CorpusError
+from w2v import CorpusError, SettingsError
+from w2v import sessions as sessions_module
 from w2v.sessions import (BadRowError, parse_duration, read_baskets, read_interactions,
                           read_item_titles, read_sessions)
 
@@ -171,7 +173,7 @@ def test_bad_rows_are_skipped_and_reported_with_their_line_numbers(tmp_path):
         (3, "expected 3 fields, found 2"),
         (4, "timestamp 'yesterday' is neither a number nor an ISO 8601 date"),
         (6, "the item is empty"),
-        (8, "timestamp 'nan' is neither a number nor an ISO 8601 date"),
+        (8, "timestamp 'nan' is not a finite number"),
     ]
 
 
@@ -196,6 +198,135 @@ def test_line_numbers_count_lines_when_a_quoted_field_spans_two(tmp_path):
     data = read_interactions(path)
     assert data.sessions == [["two\nlines"]]
     assert data.stats.bad_row_examples[0].line == 4
+
+
+# --- malformed CSV: one bad row, never the rest of the file ----------------------------
+
+
+def table_with_a_stray_quote(rows, bad_row):
+    """``rows`` rows of user,item,timestamp; row ``bad_row`` (1 = first) opens a
+    quote that it never closes."""
+    lines = ["user,item,timestamp"]
+    for row in range(1, rows + 1):
+        item = f'"i{row}' if row == bad_row else f"i{row}"
+        lines.append(f"u{row % 7},{item},{row}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("rows", [3_000, 30_000])
+def test_an_unclosed_quote_is_one_bad_row_and_the_rows_after_it_are_read(tmp_path, rows):
+    # 3,000 rows: the quote used to swallow the file into one field (5 items read);
+    # 30,000 rows: a "field larger than field limit" traceback.
+    data = read_interactions(write(tmp_path, table_with_a_stray_quote(rows, bad_row=5)))
+    assert data.stats.items == rows - 1
+    assert data.stats.bad_rows == 1
+    bad = data.stats.bad_row_examples[0]
+    assert bad.line == 6  # the header is line 1
+    assert "quoted field is not closed within 100 lines" in bad.reason
+    assert data.stats.lines == rows + 1
+
+
+def test_an_unclosed_quote_can_be_refused_naming_its_line(tmp_path):
+    path = write(tmp_path, table_with_a_stray_quote(3_000, bad_row=5))
+    with pytest.raises(BadRowError, match="data.csv, line 6: a quoted field is not closed"):
+        read_interactions(path, on_bad_rows="error")
+
+
+def test_an_unclosed_quote_near_the_end_costs_one_row(tmp_path):
+    data = read_interactions(write(tmp_path, table_with_a_stray_quote(20, bad_row=18)))
+    assert data.stats.items == 19
+    assert [(bad.line, bad.reason) for bad in data.stats.bad_row_examples] == [
+        (19, "a quoted field is not closed before the end of the file")]
+
+
+def test_a_quoted_field_may_span_lines_up_to_the_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(sessions_module, "MAX_RECORD_LINES", 3)
+    text = ('user,item,note\n'
+            'u,a,"one\ntwo\nthree"\n'          # 3 lines: a record
+            'u,b,"1\n2\n3\n4"\n'               # 4 lines: bad, reading goes on at "2"
+            'u,c,x\n')
+    data = read_interactions(write(tmp_path, text))
+    assert data.sessions == [["a", "c"]]
+    # Lines 6 to 8 ("2", "3", '4"') are read again, as rows of one field each.
+    assert [bad.line for bad in data.stats.bad_row_examples] == [5, 6, 7, 8]
+    assert data.stats.bad_row_examples[0].reason.startswith("a quoted field is not closed within 3")
+
+
+def test_text_after_a_closing_quote_is_a_bad_row(tmp_path):
+    data = read_interactions(write(tmp_path, 'user,item\nu,"a"b\nu,c\n'))
+    assert data.sessions == [["c"]]
+    assert data.stats.bad_row_examples[0].line == 2
+    assert "malformed CSV" in data.stats.bad_row_examples[0].reason
+
+
+def test_a_field_over_the_csv_limit_is_a_bad_row(tmp_path):
+    huge = "x" * (200_000)
+    data = read_interactions(write(tmp_path, f'user,item\nu,"{huge}"\nu,b\n'))
+    assert data.sessions == [["b"]]
+    assert "a field is longer than" in data.stats.bad_row_examples[0].reason
+
+
+def test_an_over_long_line_is_a_bad_row_and_is_never_held_whole(tmp_path, monkeypatch):
+    import tracemalloc
+    monkeypatch.setattr(sessions_module, "MAX_RECORD_CHARS", 1 << 20)
+    path = tmp_path / "b.txt"
+    with path.open("w") as f:
+        f.write("a b\n")
+        for _ in range(40):
+            f.write("x " * (1 << 19))  # one 40 MiB line
+        f.write("\nc d\n")
+    tracemalloc.start()
+    try:
+        data = read_baskets(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert data.sessions == [["a", "b"], ["c", "d"]]
+    assert [(bad.line, bad.reason) for bad in data.stats.bad_row_examples] == [
+        (2, "longer than 1,048,576 characters")]
+    assert peak < 12 << 20
+    with pytest.raises(BadRowError, match="line 2: longer than"):
+        read_baskets(path, on_bad_rows="error")
+    table = tmp_path / "t.csv"
+    table.write_text("user,item\nu,a\nu," + "y" * (2 << 20) + "\nu,b\n")
+    data = read_interactions(table)
+    assert data.sessions == [["a", "b"]] and data.stats.bad_row_examples[0].line == 3
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN", "1e999"])
+def test_non_finite_ratings_and_timestamps_are_bad_rows(tmp_path, value):
+    path = write(tmp_path, f"user,item,rating,timestamp\nu,a,4,1\nu,b,{value},2\nu,c,5,{value}\n")
+    data = read_interactions(path, min_rating=1)
+    assert data.sessions == [["a"]]
+    assert [bad.line for bad in data.stats.bad_row_examples] == [3, 4]
+    assert all("not a finite number" in bad.reason for bad in data.stats.bad_row_examples)
+
+
+@pytest.mark.parametrize("options", [{"min_rating": float("nan")}, {"min_rating": float("inf")},
+                                     {"min_rating": "4"}, {"session_gap": float("nan")},
+                                     {"session_gap": -1}, {"on_bad_rows": "ignore"}])
+def test_impossible_settings_are_refused_before_reading(tmp_path, options):
+    missing = tmp_path / "not-read.csv"  # a SettingsError, not "no such file": nothing was read
+    with pytest.raises(SettingsError):
+        read_interactions(missing, **options)
+    with pytest.raises(SettingsError):
+        read_sessions(missing, **options)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(",\t ;|ab\r\u00e9", max_size=20), st.sampled_from([",", "\t", ";", "|"]))
+def test_lines_without_quotes_are_split_as_the_csv_module_would(text, delimiter):
+    line = text + "\n"
+    try:
+        expected = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+    except csv.Error:
+        return  # a lone "\r" inside a line: the text stream never yields one
+    assert sessions_module._plain_fields(line, delimiter) == expected
+
+
+def test_an_unknown_form_is_a_settings_error(tmp_path):
+    with pytest.raises(SettingsError, match="form must be"):
+        read_sessions(write(tmp_path, "a b\n"), form="table")
 
 
 @settings(max_examples=50, deadline=None)

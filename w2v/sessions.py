@@ -22,17 +22,19 @@ import csv
 import math
 import os
 import re
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .corpus import READ_ERRORS, open_text
-from .errors import CorpusError
+from .corpus import READ_ERRORS, STDIN, open_decompressed, open_text
+from .errors import CorpusError, SettingsError
 
-__all__ = ["BadRow", "BadRowError", "HEADER_NAMES", "ROLES", "SessionStats", "Sessions", "parse_duration",
-           "read_baskets", "read_interactions", "read_item_titles", "read_sessions"]
+__all__ = ["BadRow", "BadRowError", "HEADER_NAMES", "MAX_RECORD_CHARS", "MAX_RECORD_LINES", "ROLES",
+           "SessionStats", "Sessions", "parse_duration", "read_baskets", "read_interactions",
+           "read_item_titles", "read_sessions"]
 
 #: What a column of an interactions table can hold.
 ROLES = ("user", "item", "timestamp", "rating")
@@ -47,6 +49,13 @@ HEADER_NAMES = {
 DELIMITERS = ("\t", ",", ";", "|")
 #: How many bad rows a report quotes; all of them are counted.
 BAD_ROWS_KEPT = 1000
+#: Longest basket line or table record, in characters: a longer one is a bad
+#: row, skipped without being held in memory.
+MAX_RECORD_CHARS = 1 << 22
+#: Most lines one table record may span (a quoted field may hold line
+#: breaks). A quote left open makes the record run on: beyond this, its first
+#: line is a bad row and reading goes on at the line after it.
+MAX_RECORD_LINES = 100
 
 _BASKET_SEPARATOR = re.compile(r"[,\s]+")
 _DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhdw]?)\s*", re.IGNORECASE)
@@ -131,26 +140,37 @@ class Sessions:
 # --- baskets ---------------------------------------------------------------------
 
 
-def read_baskets(path: str | os.PathLike) -> Sessions:
+def read_baskets(path: str | os.PathLike, *, on_bad_rows: str = "skip") -> Sessions:
     """Read one basket or session per line, item ids separated by spaces,
     tabs or commas. Lines without an item are skipped (they are not errors).
 
-    The file may be compressed (``.gz``, ``.bz2``, ``.xz``); it is read as UTF-8.
+    The file may be compressed (``.gz``, ``.bz2``, ``.xz``), a pipe, or ``-``
+    for standard input; it is read once, as UTF-8. A line longer than
+    `MAX_RECORD_CHARS` characters is a bad row (see `read_interactions`'s
+    ``on_bad_rows``), skipped without being held in memory.
 
     Examples
     --------
     A file holding ``milk bread,eggs`` and ``Milk 007`` gives
     ``[["milk", "bread", "eggs"], ["Milk", "007"]]``.
     """
+    _check_on_bad_rows(on_bad_rows)
+    with _open(path) as stream:
+        return _baskets(_Lines(stream), _name(path), on_bad_rows)
+
+
+def _baskets(lines: _Lines, name: str, on_bad_rows: str) -> Sessions:
     stats = SessionStats()
     sessions = []
-    with _open(path) as stream:
-        for line in stream:
-            stats.lines += 1
-            items = [item for item in _BASKET_SEPARATOR.split(line) if item]
-            if items:
-                sessions.append(items)
-                stats.items += len(items)
+    for number, line in lines:
+        if line is None:
+            _bad_row(stats, name, BadRow(number, _too_long()), on_bad_rows)
+            continue
+        items = [item for item in _BASKET_SEPARATOR.split(line) if item]
+        if items:
+            sessions.append(items)
+            stats.items += len(items)
+    stats.lines = lines.count
     stats.sessions = len(sessions)
     return Sessions(sessions, None, stats)
 
@@ -210,58 +230,94 @@ def read_interactions(path: str | os.PathLike, *, columns: Sequence[str] | None 
     A table ``user,item,timestamp`` with rows ``u1,b,20``, ``u2,a,5`` and
     ``u1,a,10`` gives sessions ``[["a", "b"], ["a"]]`` for users ``["u1", "u2"]``.
     """
+    _check_table_options(min_rating, session_gap, on_bad_rows)
+    with _open(path) as stream:
+        return _interactions(_Lines(stream), _name(path), columns, header, delimiter, min_rating,
+                             session_gap, on_bad_rows)
+
+
+def _check_table_options(min_rating, session_gap, on_bad_rows) -> None:
+    """Refuse settings that cannot be right, before reading anything."""
+    _check_on_bad_rows(on_bad_rows)
+    if min_rating is not None and not (_is_number(min_rating) and math.isfinite(min_rating)):
+        raise SettingsError(f"min_rating must be a finite number, got {min_rating!r}")
+    if session_gap is not None and not (_is_number(session_gap) and session_gap > 0):
+        raise SettingsError(f"session_gap must be a positive number of seconds, got {session_gap!r}")
+
+
+def _check_on_bad_rows(on_bad_rows) -> None:
     if on_bad_rows not in ("skip", "error"):
-        raise ValueError(f"on_bad_rows must be 'skip' or 'error', not {on_bad_rows!r}")
-    if session_gap is not None and not session_gap > 0:
-        raise ValueError(f"session_gap must be a positive number of seconds, got {session_gap!r}")
+        raise SettingsError(f"on_bad_rows must be 'skip' or 'error', not {on_bad_rows!r}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _interactions(lines: _Lines, name: str, columns, header, delimiter, min_rating, session_gap,
+                  on_bad_rows) -> Sessions:
     stats = SessionStats()
     rated = min_rating is not None
-    # user -> [(timestamp, row number, item)]; dicts keep the users' first-seen order
+    # user -> [(timestamp, line number, item)]; dicts keep the users' first-seen order
     rows_by_user: dict[str, list[tuple[float, int, str]]] = {}
-    with _open(path) as stream:
-        roles, records = _table(stream, path, columns, header, delimiter, stats)
-        if rated and "rating" not in roles:
-            raise CorpusError(f"{path}: min_rating needs a rating column")
-        if session_gap is not None and "timestamp" not in roles:
-            raise CorpusError(f"{path}: a session gap needs a timestamp column")
-        # Fields a row must have: up to the last one used (an unused rating may be absent).
-        width = max(index for role, index in roles.items() if rated or role != "rating") + 1
-        for row_number, fields in enumerate(records):
+    roles, records = _table(lines, name, columns, header, delimiter)
+    if rated and "rating" not in roles:
+        raise CorpusError(f"{name}: min_rating needs a rating column")
+    if session_gap is not None and "timestamp" not in roles:
+        raise CorpusError(f"{name}: a session gap needs a timestamp column")
+    # Fields a row must have: up to the last one used (an unused rating may be absent).
+    width = max(index for role, index in roles.items() if rated or role != "rating") + 1
+    for line, fields, problem in records:
+        if problem is None:
             if not any(f.strip() for f in fields):
                 continue  # an empty line is not a row
             try:
                 user, item, time, rating = _parse(fields, roles, width, rated)
             except ValueError as reason:
-                # stats.lines is the line the row ends on (a quoted field may span lines)
-                bad = BadRow(stats.lines, str(reason))
-                if on_bad_rows == "error":
-                    raise BadRowError(path, bad) from None
-                stats.bad_rows += 1
-                if len(stats.bad_row_examples) < BAD_ROWS_KEPT:
-                    stats.bad_row_examples.append(bad)
-                continue
-            if rated and rating < min_rating:
-                stats.below_min_rating += 1
-                continue
-            rows_by_user.setdefault(user, []).append((time, row_number, item))
+                problem = str(reason)
+        if problem is not None:
+            _bad_row(stats, name, BadRow(line, problem), on_bad_rows)
+            continue
+        if rated and rating < min_rating:
+            stats.below_min_rating += 1
+            continue
+        rows_by_user.setdefault(user, []).append((time, line, item))
+    stats.lines = lines.count
     return _group(rows_by_user, session_gap, stats)
 
 
-def _table(stream, path, columns, header, delimiter, stats):
-    """The role of each column and a csv reader over the data rows."""
-    lines = _counting(stream, stats)
-    first = next(lines, None)
+def _bad_row(stats: SessionStats, name: str, bad: BadRow, on_bad_rows: str) -> None:
+    if on_bad_rows == "error":
+        raise BadRowError(name, bad)
+    stats.bad_rows += 1
+    if len(stats.bad_row_examples) < BAD_ROWS_KEPT:
+        stats.bad_row_examples.append(bad)
+
+
+def _table(lines: _Lines, name, columns, header, delimiter):
+    """The role of each column and the records of the data rows."""
+    first = lines.peek()
     if first is None:
-        raise CorpusError(f"{path} is empty")
-    delimiter = delimiter or _detect_delimiter(first, path)
+        raise CorpusError(f"{name} is empty")
+    if first[1] is None:
+        raise CorpusError(f"{name}, line 1: {_too_long()}; is it a table of interactions?")
+    delimiter = delimiter or _detect_delimiter(first[1], name)
     if header:
-        names = next(csv.reader([first], delimiter=delimiter))
-        return _roles(columns or _roles_from_header(names, path), path), \
-            csv.reader(lines, delimiter=delimiter)
+        lines.skip_peeked()
+        names = _header_names(first[1], delimiter, name)
+        return _roles(columns or _roles_from_header(names, name), name), \
+            _Records(lines, delimiter).rows()
     if columns is None:
-        raise CorpusError(f"{path}: without a header, name the columns' roles "
+        raise CorpusError(f"{name}: without a header, name the columns' roles "
                           f"(columns=['user', 'item', ...] or --columns user,item,...)")
-    return _roles(columns, path), csv.reader(_prepend(first, lines), delimiter=delimiter)
+    return _roles(columns, name), _Records(lines, delimiter).rows()
+
+
+def _header_names(line: str, delimiter: str, name) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter, strict=True), [])
+    except csv.Error as error:
+        raise CorpusError(f"{name}, line 1: cannot read the header ({error})") from None
 
 
 def _parse(fields: list[str], roles: dict[str, int], width: int, rated: bool):
@@ -311,18 +367,23 @@ def _number(text: str, what: str) -> float:
 def _timestamp(text: str) -> float:
     """Seconds: a number as it is, an ISO 8601 date as Unix time (UTC if naive)."""
     try:
-        return _number(text, "timestamp")
+        value = float(text)
     except ValueError:
-        pass
-    text = text.strip()
+        return _iso_timestamp(text.strip())
+    if not math.isfinite(value):
+        raise ValueError(f"timestamp {text.strip()!r} is not a finite number")
+    return value
+
+
+def _iso_timestamp(text: str) -> float:
     try:
         # Python < 3.11 does not read a final "Z"
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    except (ValueError, OverflowError, OSError):  # OverflowError: a date near year 1 or 9999
         raise ValueError(f"timestamp {text!r} is neither a number nor an ISO 8601 date") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 def _normalise_header(name: str) -> str:
@@ -370,16 +431,139 @@ def _detect_delimiter(line: str, path) -> str:
                       f"(none of tab , ; |); give it explicitly")
 
 
-def _counting(stream, stats: SessionStats) -> Iterator[str]:
-    """The stream's lines, counted in ``stats.lines`` as they are read."""
-    for line in stream:
-        stats.lines += 1
-        yield line
+def _too_long() -> str:
+    return f"longer than {MAX_RECORD_CHARS:,} characters"
 
 
-def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
+class _Lines:
+    """The lines of a stream as ``(number, text)``, numbered from 1, where
+    ``text`` is None for a line longer than `MAX_RECORD_CHARS` characters:
+    such a line is skipped as it is read, never held whole.
+
+    ``count`` is how many lines were read so far. ``peek()``, before
+    iterating, looks at the first line without taking it, so that one read of
+    a pipe serves both to tell what a file holds and to read it.
+    """
+
+    def __init__(self, stream, decode=None):
+        self._stream = stream
+        self._decode = decode  # for a stream of bytes
+        self._newline = "\n" if decode is None else b"\n"
+        self._peeked = None
+        self.count = 0
+
+    def peek(self) -> tuple[int, str | None] | None:
+        """The first line, or None for an empty stream; iterating yields it again."""
+        if self._peeked is None:
+            self._peeked = next(self._read(), None)
+        return self._peeked
+
+    def skip_peeked(self) -> None:
+        self._peeked = None
+
+    def __iter__(self) -> Iterator[tuple[int, str | None]]:
+        if self._peeked is not None:
+            yield self._peeked
+            self._peeked = None
+        yield from self._read()
+
+    def _read(self) -> Iterator[tuple[int, str | None]]:
+        readline, limit, newline = self._stream.readline, MAX_RECORD_CHARS, self._newline
+        while text := readline(limit + 1):
+            self.count += 1
+            if len(text) > limit and not text.endswith(newline):
+                while text and not text.endswith(newline):
+                    text = readline(1 << 16)  # the rest of the line, in pieces
+                yield self.count, None
+            else:
+                yield self.count, text if self._decode is None else self._decode(text)
+
+
+class _Records:
+    """CSV records read from `_Lines`, one bad record at a time.
+
+    ``rows()`` yields ``(first line, fields, None)`` for a record and
+    ``(first line, None, why)`` for one that cannot be read. A quoted field
+    may span lines, but a record may not span more than `MAX_RECORD_LINES`
+    lines or `MAX_RECORD_CHARS` characters: a quote left open would
+    otherwise swallow the rest of the file into one field. A record that is
+    too long or breaks the CSV rules (``strict``: nothing but a delimiter
+    after a closing quote) is bad, and reading goes on at the line after its
+    first: a stray quote costs one row.
+    """
+
+    def __init__(self, lines: _Lines, delimiter: str, quoting: int = csv.QUOTE_MINIMAL):
+        self._lines = iter(lines)
+        self._delimiter = delimiter
+        self._quoting = quoting
+        self._again: deque[tuple[int, str | None]] = deque()  # lines to read again
+
+    def rows(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
+        quote = None if self._quoting == csv.QUOTE_NONE else '"'
+        again, lines = self._again, self._lines
+        while True:
+            line = again.popleft() if again else next(lines, None)
+            if line is None:
+                return
+            number, text = line
+            if text is None:
+                yield number, None, _too_long()
+            elif quote is None or quote not in text:
+                yield number, _plain_fields(text, self._delimiter), None
+            else:
+                yield self._quoted_record(line)
+
+    def _next_line(self) -> tuple[int, str | None] | None:
+        return self._again.popleft() if self._again else next(self._lines, None)
+
+    def _quoted_record(self, first: tuple[int, str]) -> tuple[int, list[str] | None, str | None]:
+        """The record starting at ``first``, read by the csv module."""
+        taken = [first]
+        reader = csv.reader(self._record_lines(taken), delimiter=self._delimiter,
+                            quoting=self._quoting, strict=True)
+        try:
+            return first[0], next(reader), None
+        except csv.Error as error:
+            problem = _csv_problem(error)
+        except _RecordTooLong as error:
+            problem = str(error)
+        # The lines after the bad record's first are read again, as new records.
+        self._again.extendleft(reversed(taken[1:]))
+        return first[0], None, problem
+
+    def _record_lines(self, taken: list[tuple[int, str]]) -> Iterator[str]:
+        """The lines of one record for the csv reader, which asks for another
+        while a quoted field is open; `_RecordTooLong` past the bounds."""
+        yield taken[0][1]
+        chars = len(taken[0][1])
+        while (line := self._next_line()) is not None:
+            if line[1] is None or len(taken) >= MAX_RECORD_LINES \
+                    or chars + len(line[1]) > MAX_RECORD_CHARS:
+                self._again.appendleft(line)
+                raise _RecordTooLong(f"a quoted field is not closed within {len(taken):,} "
+                                     f"lines ({chars:,} characters)")
+            taken.append(line)
+            chars += len(line[1])
+            yield line[1]
+
+
+def _plain_fields(line: str, delimiter: str) -> list[str]:
+    """What the csv module reads in a line without quotes, three times faster."""
+    line = line.rstrip("\r\n")
+    return line.split(delimiter) if line else []
+
+
+class _RecordTooLong(Exception):
+    """Raised through the csv reader to end a record that runs on."""
+
+
+def _csv_problem(error: csv.Error) -> str:
+    text = str(error)
+    if "unexpected end of data" in text:
+        return "a quoted field is not closed before the end of the file"
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    return f"malformed CSV ({text})"
 
 
 # --- either form ----------------------------------------------------------------------
@@ -391,50 +575,72 @@ def read_sessions(path: str | os.PathLike, *, form: str = "auto", **options) -> 
     Parameters
     ----------
     path : str or path-like
+        A file (maybe compressed), a pipe, or ``-`` for standard input; read once.
     form : {"auto", "baskets", "interactions"}
         ``"auto"`` reads an interactions table when ``columns`` is given or the
         first line is a header naming a user and an item column, else baskets.
     **options
         For ``read_interactions``. A baskets file has no columns, ratings or
-        timestamps: options other than their defaults are refused for it.
+        timestamps: options other than their defaults (and ``on_bad_rows``)
+        are refused for it.
     """
-    if form == "auto":
-        form = "interactions" if options.get("columns") or _has_interactions_header(path) \
-            else "baskets"
-    if form == "baskets":
-        defaults = {"header": True, "on_bad_rows": "skip"}
-        given = sorted(name for name, value in options.items() if value != defaults.get(name))
-        if given:
-            raise CorpusError(f"{path} is read as baskets (one per line), which take no "
-                              f"{', '.join(given)}: name its columns to read it as a table")
-        return read_baskets(path)
-    if form == "interactions":
-        return read_interactions(path, **options)
-    raise ValueError(f"form must be 'auto', 'baskets' or 'interactions', not {form!r}")
-
-
-def _has_interactions_header(path) -> bool:
+    if form not in ("auto", "baskets", "interactions"):
+        raise SettingsError(f"form must be 'auto', 'baskets' or 'interactions', not {form!r}")
+    _check_table_options(options.get("min_rating"), options.get("session_gap"),
+                         options.get("on_bad_rows", "skip"))
+    name = _name(path)
     with _open(path) as stream:
-        first = next(stream, "")
+        lines = _Lines(stream)
+        if form == "auto":
+            first = lines.peek()
+            is_table = options.get("columns") or (first is not None and first[1] is not None
+                                                  and _is_interactions_header(first[1]))
+            form = "interactions" if is_table else "baskets"
+        if form == "interactions":
+            return _interactions(lines, name, **{**_TABLE_DEFAULTS, **options})
+        defaults = {"header": True, "on_bad_rows": options.get("on_bad_rows", "skip")}
+        given = sorted(key for key, value in options.items() if value != defaults.get(key))
+        if given:
+            raise CorpusError(f"{name} is read as baskets (one per line), which take no "
+                              f"{', '.join(given)}: name its columns to read it as a table")
+        return _baskets(lines, name, defaults["on_bad_rows"])
+
+
+_TABLE_DEFAULTS = {"columns": None, "header": True, "delimiter": None, "min_rating": None,
+                   "session_gap": None, "on_bad_rows": "skip"}
+
+
+def _is_interactions_header(first: str) -> bool:
     delimiter = next((d for d in DELIMITERS if d in first), None)
     if delimiter is None:
         return False
-    keys = {_normalise_header(name) for name in next(csv.reader([first], delimiter=delimiter))}
+    try:
+        names = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error:
+        return False
+    keys = {_normalise_header(name) for name in names}
     return bool(keys & HEADER_NAMES["user"]) and bool(keys & HEADER_NAMES["item"])
 
 
+def _name(path) -> str:
+    return "standard input" if os.fspath(path) == STDIN else str(path)
+
+
 @contextmanager
-def _open(path):
-    """The file as text, decompressed; damaged compressed data becomes a CorpusError."""
-    if Path(path).is_dir():
-        raise CorpusError(f"{path} is a folder, not a file of sessions")
-    if not Path(path).exists():
-        raise CorpusError(f"no such file: {path}")
+def _open(path, opener=open_text):
+    """The file as text (or bytes, with ``opener=open_decompressed``),
+    decompressed, read once; binary or damaged data becomes a CorpusError."""
+    if os.fspath(path) != STDIN:
+        if Path(path).is_dir():
+            raise CorpusError(f"{path} is a folder, not a file of sessions")
+        if not Path(path).exists():
+            raise CorpusError(f"no such file: {path}")
     try:
-        with open_text(path) as stream:
+        with opener(path) as stream:
             yield stream
     except READ_ERRORS as error:
-        raise CorpusError(f"cannot read {path}: {str(error) or type(error).__name__}") from error
+        raise CorpusError(f"cannot read {_name(path)}: {str(error) or type(error).__name__}") \
+            from error
 
 
 # --- small helpers for the command line and for titles ---------------------------------
@@ -455,26 +661,31 @@ def parse_duration(text: str) -> float:
 def read_item_titles(path: str | os.PathLike) -> dict[str, str]:
     """Titles of items from a metadata file: item id in the first column, title
     in the second, separated by ``|`` (MovieLens ``u.item``), tab or comma
-    (CSV quoting understood). UTF-8, or Latin-1 when the file is not valid
-    UTF-8 (as ``u.item`` is not). A header row is harmless: it only names an
-    item that does not exist.
+    (CSV quoting understood). UTF-8, or Latin-1 for a line that is not valid
+    UTF-8 (as ``u.item``'s are not). A header row is harmless: it only names
+    an item that does not exist. Rows that cannot be read (a quote left open,
+    a line longer than `MAX_RECORD_CHARS`) are left out: their items show no
+    title. The file may be compressed, a pipe or ``-``; binary data is refused.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CorpusError(f"no such items file: {path}")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    first = text.split("\n", 1)[0]
-    delimiter = next((d for d in ("|", "\t", ",") if d in first), None)
-    if delimiter is None:
-        raise CorpusError(f"{path}: expected item id and title separated by |, tab or comma")
-    # Titles may hold quote marks; only comma-separated files quote fields.
-    quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
-    titles = {}
-    for fields in csv.reader(text.splitlines(), delimiter=delimiter, quoting=quoting):
-        if len(fields) >= 2 and fields[0].strip():
-            titles[fields[0].strip()] = fields[1].strip()
+    name = _name(path)
+    with _open(path, open_decompressed) as stream:
+        lines = _Lines(stream, decode=_utf8_or_latin1)
+        first = lines.peek()
+        first_text = first[1] if first is not None and first[1] is not None else ""
+        delimiter = next((d for d in ("|", "\t", ",") if d in first_text), None)
+        if delimiter is None:
+            raise CorpusError(f"{name}: expected item id and title separated by |, tab or comma")
+        # Titles may hold quote marks; only comma-separated files quote fields.
+        quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
+        titles = {}
+        for _, fields, _ in _Records(lines, delimiter, quoting).rows():
+            if fields is not None and len(fields) >= 2 and fields[0].strip():
+                titles[fields[0].strip()] = fields[1].strip()
     return titles
+
+
+def _utf8_or_latin1(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
