@@ -123,3 +123,131 @@ def test_tabled_sigmoid_and_loss_match_the_exact_formulas():
         assert abs(sig - sigmoid(np.float64(s))) < 3e-6, s
         clamped = np.float64(np.clip(s, -30, 30))  # the kernel clamps scores to +-30
         assert abs(neg_log_sig + log_sigmoid(clamped)) < 3e-6 * max(1, abs(s)), s
+
+
+# --- NaN must stay visible ------------------------------------------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import numba  # noqa: E402
+
+import w2v  # noqa: E402
+from w2v import SettingsError, TrainingDivergedError  # noqa: E402
+from w2v.sampling import draw_alias  # noqa: E402
+
+
+def test_kernels_compile_without_assuming_no_nan_or_inf():
+    # fastmath=True means 'fast', which includes 'nnan' and 'ninf': LLVM may
+    # then fold away every test that would see a NaN (math.isnan(NaN) was
+    # False under it, and a NaN score passed the table's range test).
+    compiled = {name: f for name, f in vars(kernels).items()
+                if isinstance(f, numba.core.registry.CPUDispatcher)}
+    assert {"train_skipgram", "train_cbow", "_negative_sampling_step", "_sigmoid_and_loss"} <= set(compiled)
+    for name, f in compiled.items():
+        flags = f.targetoptions.get("fastmath", False)
+        assert flags is not True, name
+        assert not {"fast", "nnan", "ninf"} & set(flags or ()), name
+    assert kernels.FAST_MATH >= {"reassoc", "contract"}  # still vectorised
+
+
+def test_tabled_sigmoid_of_nan_is_nan_and_of_inf_its_limits():
+    sig, loss = kernels._sigmoid_and_loss(np.float32("nan"))
+    assert np.isnan(sig) and np.isnan(loss)
+    assert kernels._sigmoid_and_loss(np.float32("inf")) == pytest.approx((1.0, 0.0), abs=1e-12)
+    sig, loss = kernels._sigmoid_and_loss(np.float32("-inf"))
+    assert sig == pytest.approx(0.0, abs=1e-12) and loss == pytest.approx(30.0)
+    # The two ends of the tabled range, where (s + 8) * 128 rounds to 0 and 2048.
+    for s in (np.nextafter(np.float32(8), np.float32(0)), np.nextafter(np.float32(-8), np.float32(0))):
+        sig, loss = kernels._sigmoid_and_loss(s)
+        assert sig == pytest.approx(1 / (1 + np.exp(-float(s))), abs=1e-5)
+        assert loss == pytest.approx(np.log1p(np.exp(-float(s))), abs=1e-5)
+
+
+# Run in a child process, so that a kernel reading or writing out of bounds
+# is a failed test with its message rather than a crash of the whole run.
+NAN_VECTORS = """
+import numpy as np
+from w2v import kernels
+from w2v.sampling import alias_table, seed_state
+
+V, D, GUARD = 30, 8, 4
+rng = np.random.default_rng(0)
+lengths = rng.integers(1, 12, size=40)
+ids, ends = rng.integers(0, V, lengths.sum()).astype(np.int32), np.cumsum(lengths)
+keep, (accept, alias) = np.ones(V, np.float32), alias_table(rng.random(V))
+
+def guarded(shape, fill):
+    # A buffer with GUARD sentinel rows on each side; the kernel gets the middle.
+    buffer = np.full((shape[0] + 2 * GUARD,) + shape[1:], 7.0, np.float32)
+    buffer[GUARD:-GUARD] = fill
+    return buffer, buffer[GUARD:-GUARD]
+
+for bad in (np.nan, np.inf, -np.inf, 1e30):
+    for mode, share, hot in (("sg", False, 0), ("sg", True, 0), ("sg", False, 3), ("cbow", False, 0),
+                             ("cbow", False, 3)):
+        for poisoned in ("all", "one row"):
+            fill = np.full((V, D), bad) if poisoned == "all" else rng.normal(0, 0.3, (V, D))
+            fill[5] = bad  # word 5 occurs in the batch
+            (in_buf, W_in), (out_buf, W_out) = guarded((V, D), fill), guarded((V, D), fill)
+            hot_buf, hot_rows = guarded((2 * hot + 1, D), 0.0)
+            hot_rows = hot_rows[:2 * hot].reshape(2, hot, D)
+            kept, noise = np.full(64 + 2 * GUARD, -1, np.int32), np.zeros((6, 4), np.int64)
+            dv, h = np.empty(D, np.float32), np.empty(D, np.float32)
+            args = (W_in, W_out, ids, ends, keep, accept, alias, 3, True)
+            scratch = (seed_state(1), kept[GUARD:-GUARD], noise, dv)
+            if mode == "sg":
+                loss, pairs = kernels.train_skipgram(*args, share, 0.025, 0.01, *scratch, hot_rows)
+            else:
+                loss, pairs = kernels.train_cbow(*args, 0.025, 0.01, *scratch, h, hot_rows)
+            case = (bad, mode, share, hot, poisoned)
+            assert pairs > 0, case
+            assert not np.isfinite(loss), (case, loss)
+            for buffer in (in_buf, out_buf, hot_buf):
+                assert (buffer[:GUARD] == 7).all() and (buffer[-GUARD:] == 7).all(), case
+            assert (kept[:GUARD] == -1).all() and (kept[-GUARD:] == -1).all(), case
+print("ok")
+"""
+
+
+def test_kernel_fed_nan_or_inf_vectors_stays_in_bounds_and_returns_a_non_finite_loss():
+    done = subprocess.run([sys.executable, "-c", NAN_VECTORS], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("mode", ["skipgram", "cbow"])
+def test_kernel_reports_divergence_as_a_non_finite_loss(mode):
+    ids, ends, keep, accept, alias, W_in, W_out = batch(7, sentences=200)
+    args = (W_in, W_out, ids, ends, keep, accept, alias, 3, True)
+    scratch = (seed_state(7), np.empty(64, np.int32), np.empty((6, 4), np.int64),
+               np.empty(D, np.float32))
+    eta = 1e6  # each update multiplies the vectors by about this much
+    if mode == "skipgram":
+        loss, _ = kernels.train_skipgram(*args, False, eta, eta, *scratch, NO_HOT_ROWS)
+    else:
+        loss, _ = kernels.train_cbow(*args, eta, eta, *scratch, np.empty(D, np.float32), NO_HOT_ROWS)
+    assert not np.isfinite(loss)
+    assert not np.isfinite(W_in).all()
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_a_diverging_run_raises_training_diverged(sg):
+    sentences = [["a", "b", "c", "d", "e", "f"][i % 3:i % 3 + 4] for i in range(300)]
+    model = w2v.Word2Vec(sg=sg, dim=10, min_count=1, alpha=1e6, epochs=1, workers=1, seed=1)
+    with pytest.raises(TrainingDivergedError, match="diverged in epoch 1.*alpha is 1e\\+06"):
+        model.train(sentences, progress=None)
+
+
+@pytest.mark.parametrize("weights", [[np.nan, 1.0], [np.inf, 1.0], [-1.0, 2.0], [0.0, 0.0], [],
+                                     [[1.0, 2.0]], ["a", "b"]])
+def test_alias_table_refuses_weights_it_cannot_draw_from(weights):
+    with pytest.raises(SettingsError, match="finite weights >= 0"):
+        alias_table(weights)
+
+
+def test_alias_table_draws_from_weights_near_the_largest_float():
+    accept, alias = alias_table([1e308, 1e308, 0.0])
+    state = seed_state(0)
+    draws = np.bincount([draw_alias(state, accept, alias) for _ in range(20_000)], minlength=3)
+    assert draws[2] == 0 and abs(draws[0] - 10_000) < 400

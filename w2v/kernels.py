@@ -25,6 +25,17 @@ from numba import njit
 from .prefetch import prefetch_row
 from .sampling import draw_alias, random_below, random_unit
 
+# Fast-math lets LLVM vectorise the dot products (reassoc), fuse multiply-adds
+# (contract), use reciprocals and fast exp/log (arcp, afn) and ignore the sign
+# of zero (nsz). Not 'nnan' and 'ninf', which fastmath=True would add: they let
+# LLVM assume that no value is ever NaN or infinite, and then fold away
+# exactly the comparisons that must see one: with numba 0.68, under them a
+# NaN score passed the table's range test below (in a function with just that
+# test) and int(NaN) gave the index -2**63, and math.isnan(NaN) was False. A
+# run that diverges must stay visible: its loss becomes NaN and the trainer
+# stops it (TrainingDivergedError).
+FAST_MATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
 # Scores are clamped so exp() stays finite in float32; at |s| = 30 the
 # logistic is 1 or 0 to float32 precision, so the gradient is unchanged.
 MAX_SCORE = np.float32(30.0)
@@ -39,20 +50,26 @@ TABLE_STEPS = 128  # entries per unit of s
 _grid = -TABLE_MAX + np.arange(int(2 * TABLE_MAX * TABLE_STEPS) + 2) / TABLE_STEPS
 SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_grid))).astype(np.float32)
 NEG_LOG_SIGMOID_TABLE = np.log1p(np.exp(-_grid)).astype(np.float32)
+TABLE_LAST_START = len(_grid) - 2  # the last t for which entries t and t + 1 exist
 del _grid
 
 
-@njit(nogil=True, fastmath=True, cache=True, inline="always")
+@njit(nogil=True, fastmath=FAST_MATH, cache=True, inline="always")
 def _sigmoid_and_loss(s):
-    """sigma(s) and -log sigma(s) (eqs. 1, 5), from the tables where they reach."""
-    if -TABLE_MAX < s < TABLE_MAX:
+    """sigma(s) and -log sigma(s) (eqs. 1, 5), from the tables where they reach.
+    A NaN score gives NaN for both, an infinite one the limits."""
+    if -TABLE_MAX < s < TABLE_MAX:  # False for NaN
         x = (s + np.float32(TABLE_MAX)) * np.float32(TABLE_STEPS)
-        t = int(x)
+        # For every s that passes the test int(x) is in [0, TABLE_LAST_START]
+        # (s just below 8 rounds to x = 2048, hence the table's second extra
+        # entry); the clamp costs two integer compares and keeps the index
+        # inside the tables whatever int(x) returns.
+        t = min(max(int(x), 0), TABLE_LAST_START)
         f = x - np.float32(t)
         sig = SIGMOID_TABLE[t] + f * (SIGMOID_TABLE[t + 1] - SIGMOID_TABLE[t])
         nls = NEG_LOG_SIGMOID_TABLE[t] + f * (NEG_LOG_SIGMOID_TABLE[t + 1] - NEG_LOG_SIGMOID_TABLE[t])
         return sig, nls
-    s = min(max(s, -MAX_SCORE), MAX_SCORE)
+    s = min(max(s, -MAX_SCORE), MAX_SCORE)  # NaN stays NaN: min and max keep their first argument
     e = math.exp(-s)
     return np.float32(1.0 / (1.0 + e)), np.float32(math.log1p(e))
 
@@ -63,7 +80,7 @@ def _sigmoid_and_loss(s):
 MERGE_WORDS = 10_000
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=FAST_MATH, cache=True)
 def load_hot_rows(W_out, hot_rows):
     """Copy W_out's first H rows (the most frequent words) into the working
     copies ``hot_rows[0]`` and the snapshot ``hot_rows[1]``, both (H, d)."""
@@ -72,7 +89,7 @@ def load_hot_rows(W_out, hot_rows):
             hot_rows[0, r, x] = hot_rows[1, r, x] = W_out[r, x]
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=FAST_MATH, cache=True)
 def merge_hot_rows(W_out, hot_rows):
     """Add this thread's changes since the last merge (working copy minus
     snapshot) to the shared rows, keeping what other threads added meanwhile,
@@ -103,7 +120,7 @@ def _draw_noise(noise, state, accept, alias):
         noise[k] = draw_alias(state, accept, alias)
 
 
-@njit(nogil=True, fastmath=True, cache=True, inline="always")
+@njit(nogil=True, fastmath=FAST_MATH, cache=True, inline="always")
 def _negative_sampling_step(v, W_out, hot_rows, positive, noise, eta, dv):
     """Score ``v`` against the positive word and the ``noise`` words, update
     their output rows (eq. 13 of docs/derivation.md), and leave dL/dv (eq. 12)
@@ -170,7 +187,7 @@ def _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end,
     return eta, _subsample(ids, start, end, keep_prob, state, kept)
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=FAST_MATH, cache=True)
 def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                    window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv,
                    hot_rows):
@@ -235,7 +252,7 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     return loss, pairs
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=FAST_MATH, cache=True)
 def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                window, shrink, eta_start, eta_end, state, kept, noise, dv, h, hot_rows):
     """CBOW over one batch: predict each centre word from the mean of its
