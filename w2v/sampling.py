@@ -12,6 +12,8 @@ generator needs); the kernel inlines them and the reference calls them from Pyth
 import numpy as np
 from numba import njit
 
+from .errors import SettingsError
+
 _MULTIPLIER = np.uint64(0x2545F4914F6CDD1D)
 _S12, _S25, _S27 = np.uint64(12), np.uint64(25), np.uint64(27)
 _S11, _S32 = np.uint64(11), np.uint64(32)
@@ -57,8 +59,10 @@ def alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns ``(accept, alias)``: draw a uniform column ``i`` and a uniform
     ``u``; the result is ``i`` if ``u < accept[i]``, else ``alias[i]``.
+    ``probabilities`` may be any finite weights >= 0, not all 0; anything
+    else is a `SettingsError` (NaN weights would silently draw uniformly).
     """
-    p = np.asarray(probabilities, dtype=np.float64)
+    p = _weights(probabilities)
     n = len(p)
     scaled = p * (n / p.sum())
     accept = np.ones(n, dtype=np.float64)
@@ -73,6 +77,20 @@ def alias_table(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         (small if scaled[g] < 1.0 else large).append(g)
     # What is left is 1 up to rounding error: accept always.
     return accept, alias
+
+
+def _weights(probabilities) -> np.ndarray:
+    try:
+        p = np.asarray(probabilities, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        p = None
+    if p is None or p.ndim != 1 or not len(p) or not np.isfinite(p).all() or (p < 0).any() \
+            or not p.any():
+        raise SettingsError("a distribution to draw from must be finite weights >= 0, "
+                            "not all 0, one per outcome")
+    if float(p.max()) * len(p) == float("inf"):  # the sum could overflow: scale down first
+        p = p / p.max()
+    return p
 
 
 @njit(nogil=True, cache=True)
