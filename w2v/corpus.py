@@ -241,10 +241,13 @@ def _open_raw(path) -> io.BufferedIOBase:
 
 
 def _stdin_fd() -> int:
+    if sys.stdin is None:  # started with stdin closed: fd 0 may be any file Python opened since
+        raise OSError(errno.EBADF, "standard input is closed")
     try:
         return sys.stdin.fileno()
     except (AttributeError, ValueError, OSError):
-        return 0  # sys.stdin replaced by an object without a file (as under pytest)
+        raise OSError(errno.EBADF, "sys.stdin is not a file here (a notebook, a test runner?)") \
+            from None
 
 
 def open_decompressed(path: str | os.PathLike) -> io.BufferedIOBase:
