@@ -868,7 +868,8 @@ def _cut_index(text: str, start: int, stop: int) -> int:
     splits no token; -1 if that stretch is all token characters.
 
     A separator next to which lower-casing cannot change (see `_is_barrier`) is
-    preferred when there is one: nearly always whitespace or a comma.
+    preferred when there is one among the last thousand characters or so:
+    nearly always whitespace or a comma.
     """
     # Searching the reversed text finds the last separator in C, looking only
     # at the characters after it.
@@ -877,7 +878,8 @@ def _cut_index(text: str, start: int, stop: int) -> int:
     if found is None:
         return -1
     if not _is_barrier(found.group()):
-        barrier = _BARRIER_RE.search(backwards, found.end())
+        # Not far back: the search would cost as much as tokenizing the piece.
+        barrier = _BARRIER_RE.search(backwards, found.end(), found.end() + 1024)
         found = barrier or found
     return stop - found.start()
 
