@@ -13,7 +13,12 @@ Item ids are opaque strings: kept exactly as written (only the whitespace
 around a field is dropped), never lower-cased, tokenized or read as numbers,
 so ``007`` and ``7`` are two items. Rows that cannot be read are reported with
 their line numbers, and either skipped (and counted) or refused, as the caller
-chooses: nothing is dropped silently.
+chooses: nothing is dropped silently. A malformed row (a quote left open, say)
+is one bad row: the rows after it are read.
+
+Files may be compressed, pipes, or ``-`` for standard input: each is read
+once. Binary data is refused (see `w2v.corpus.check_not_binary`), and no line
+or record longer than `MAX_RECORD_CHARS` is held in memory.
 """
 
 from __future__ import annotations
@@ -211,14 +216,24 @@ def read_interactions(path: str | os.PathLike, *, columns: Sequence[str] | None 
         Start a new session when a user's next row comes more than this many
         seconds after the previous one (needs a timestamp column).
     on_bad_rows : {"skip", "error"}
-        What to do with a row that lacks a field, or whose timestamp or
-        rating cannot be read: skip it (counted in ``stats``, with line
-        numbers) or raise ``BadRowError`` naming its line.
+        What to do with a row that lacks a field, whose timestamp or rating
+        cannot be read or is not finite, that is malformed CSV, or that is
+        longer than `MAX_RECORD_CHARS` characters or `MAX_RECORD_LINES`
+        lines: skip it (counted in ``stats``, with the line it starts on) or
+        raise ``BadRowError`` naming that line.
 
     Returns
     -------
     Sessions
         With ``users`` set, one entry per session.
+
+    Raises
+    ------
+    SettingsError
+        Before reading, for a ``min_rating`` that is not a finite number, a
+        ``session_gap`` that is not positive, or an unknown ``on_bad_rows``.
+    CorpusError
+        If the file is missing, binary, damaged or has no usable header.
 
     Notes
     -----
