@@ -189,6 +189,13 @@ def test_cap_bounds_the_memory_of_counting():
     assert peaks[1000] < 1.5e6 < 6e6 < peaks[None]
 
 
+def test_pruning_keeps_the_largest_bounds_and_the_newest_among_equals():
+    largest = vocab_module._largest
+    assert largest(np.array([5, 3, 3, 3, 1]), 3).tolist() == [True, False, True, True, False]
+    assert largest(np.array([2, 2, 2]), 3).all()
+    assert largest(np.array([1, 9, 9, 1]), 1).tolist() == [False, False, True, False]
+
+
 def test_corpus_with_at_most_twice_the_cap_distinct_words_is_counted_exactly():
     rng = np.random.default_rng(1)
     sentences = [[f"w{i}" for i in rng.zipf(1.5, 30) % 200] for _ in range(500)]
@@ -228,6 +235,10 @@ def test_tokens_that_are_not_strings_are_an_error_with_a_cap_too(small_tables):
         Vocabulary.build([["a", ["b"]]], min_count=1)
     with pytest.raises(CorpusError, match="each sentence must be a list of strings, found int"):
         Vocabulary.build([["a"], 5], min_count=1, max_size=5)
+    with pytest.raises(CorpusError, match="found the string 'a b c': split it"):
+        Vocabulary.build([["a"], "a b c"], min_count=1)
+    with pytest.raises(CorpusError, match="iterable of token lists, got NoneType"):
+        Vocabulary.build(None, min_count=1)
 
 
 @pytest.mark.parametrize("setting, value", [

@@ -100,7 +100,7 @@ class Vocabulary:
           table is checked before each piece of at most H/16 tokens is
           counted), plus, from the first pruning on, 4 x W int64 counters,
           W the power of two in [H, 2H);
-        - time: amortised O(1) per token, as a pruning costs O(H log H) and
+        - time: amortised O(1) per token, as a pruning costs O(H) and
           drops at least H/16 words, each brought in by a token.
 
         Once words were dropped, that the kept words are exactly the N most
@@ -115,7 +115,9 @@ class Vocabulary:
             max_size = whole_number("max_size", max_size, high=LIMITS["max_vocab_size"])
         counter = Counter() if max_size is None else _BoundedCounter(max_size)
         corpus_tokens = 0
-        for sentence in sentences:
+        for sentence in _iterate(sentences):
+            if isinstance(sentence, str):  # its characters would be counted as words
+                raise CorpusError(_not_a_sentence_message(sentence))
             try:
                 counter.update(sentence)
                 corpus_tokens += len(sentence)
@@ -182,7 +184,7 @@ class _BoundedCounter:
     it past ``limit``, it is pruned first: the ``keep`` (7/8 ``limit``) words
     with the largest upper bounds of their counts stay, newer words first
     among equals, and the others are dropped. So the table never exceeds its
-    bound, and each pruning, which costs O(limit log limit), drops at least
+    bound, and each pruning, which costs O(limit), drops at least
     ``limit // 16 + 1`` words, each brought in by one token: amortised O(1)
     per token. (``MIN_HELD`` keeps that constant small for small caps: a
     table of 2 words would be pruned at nearly every token.)
@@ -212,7 +214,7 @@ class _BoundedCounter:
     def __init__(self, cap: int):
         self.limit = 2 * max(cap, self.MIN_HELD)
         self.piece = max(1, self.limit // 16)
-        self.keep = max(cap, self.limit - 2 * self.piece)  # the second unless MIN_HELD < 8
+        self.keep = max(cap, self.limit - 2 * self.piece)  # the max matters for tiny tables only
         self.counts: Counter = Counter()
         # Sketch keys of the words the table held after the last pruning, in
         # table order (which deleting from a dict keeps; newcomers go last).
@@ -238,28 +240,46 @@ class _BoundedCounter:
         counts.update(piece)
 
     def _prune(self) -> None:
+        """Keep the ``keep`` words with the largest upper bounds; fold the
+        others' upper bounds into the sketch and drop them."""
         words = list(self.counts)
         counts = np.fromiter(self.counts.values(), dtype=np.int64, count=len(words))
-        keys = np.concatenate([self.keys, np.fromiter(
-            map(_sketch_key, words[len(self.keys):]), dtype=np.uint64,
-            count=len(words) - len(self.keys))])
-        with np.errstate(over="ignore"):  # the multiplication is meant to wrap
-            counters = (keys[None, :] * self._MULTIPLIERS[:, None]) >> np.uint64(64 - self.bits)
-        counters = counters.astype(np.intp)
+        counters = self._counters(words)
         if self.sketch is None:
             self.sketch = np.zeros((self._ROWS, 1 << self.bits), dtype=np.int64)
         rows = np.arange(self._ROWS)[:, None]
         upper = counts + self.sketch[rows, counters].min(axis=0)
-        # Largest upper bound first; the newer word first among equals.
-        order = np.lexsort((-np.arange(len(words)), -upper))
-        stay, drop = np.sort(order[:self.keep]), order[self.keep:]
-        for row in range(self._ROWS):
+        stay = _largest(upper, self.keep)
+        drop = np.flatnonzero(~stay)
+        for row in range(self._ROWS):  # conservative update: raise, never add
             np.maximum.at(self.sketch[row], counters[row, drop], upper[drop])
         for i in drop.tolist():
             del self.counts[words[i]]
-        self.keys = keys[stay]
+        self.keys = self.keys[stay]
         self.dropped += len(drop)
         self.prunings += 1
+
+    def _counters(self, words: list) -> np.ndarray:
+        """The sketch counter of each of ``words`` (the table, in order) in
+        each row: (rows, len(words)). Hashes only the words new since the
+        last pruning."""
+        new = words[len(self.keys):]
+        self.keys = np.concatenate([self.keys, np.fromiter(
+            map(_sketch_key, new), dtype=np.uint64, count=len(new))])
+        with np.errstate(over="ignore"):  # the multiplication is meant to wrap
+            counters = (self.keys[None, :] * self._MULTIPLIERS[:, None]) >> np.uint64(64 - self.bits)
+        return counters.astype(np.intp)
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the ``k`` largest ``values``; among equal ones at the cut, the
+    last ones (the newest words). O(len(values))."""
+    cut = len(values) - k
+    threshold = np.partition(values, cut)[cut]  # the k-th largest
+    mask = values > threshold
+    ties = np.flatnonzero(values == threshold)
+    mask[ties[len(ties) - (k - int(mask.sum())):]] = True
+    return mask
 
 
 def _sketch_key(word) -> int:
@@ -306,7 +326,18 @@ def _check_tokens_are_text(counts) -> None:
         raise CorpusError(_not_text_message(not_text))
 
 
+def _iterate(sentences):
+    try:
+        return iter(sentences)
+    except TypeError:
+        raise CorpusError(f"sentences must be an iterable of token lists, got "
+                          f"{type(sentences).__name__}") from None
+
+
 def _not_a_sentence_message(sentence) -> str:
+    if isinstance(sentence, str):
+        return (f"each sentence must be a list of tokens, found the string {sentence[:40]!r}: "
+                f"split it into words first (e.g. line.split())")
     try:
         token = next(t for t in sentence if not isinstance(t, str))
     except (TypeError, StopIteration):
