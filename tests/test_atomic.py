@@ -310,16 +310,17 @@ def test_a_model_save_killed_midway_is_cleaned_up_by_the_next_save(tmp_path):
 
 
 def test_only_this_targets_dead_temporary_files_are_removed(tmp_path):
-    keep = [".m.w2v.bak.abcd1234.tmp",  # the temporary file of another target, m.w2v.bak
-            ".m.w2v.notes.tmp", "m.w2v.abcd1234.tmp", ".m.w2v.abcd1234.tmp.txt"]
+    keep = [".m.w2v.bak.w2v-abcd1234.tmp",  # the temporary file of another target, m.w2v.bak
+            ".m.w2v.notes.tmp", "m.w2v.w2v-abcd1234.tmp", ".m.w2v.w2v-abcd1234.tmp.txt",
+            ".m.w2v.userfile.tmp", ".m.w2v.abcd1234.tmp",  # a user's own, named alike
+            ".m.w2v.w2v-ABCD1234.tmp"]
     for name in keep:
         (tmp_path / name).write_bytes(b"not ours")
-    (tmp_path / ".m.w2v.abcd1234.tmp").write_bytes(b"a dead save's")
-    (tmp_path / ".m.w2v.k3_9xqz0.tmp").write_bytes(b"an older w2v's (tempfile.mkstemp)")
-    (tmp_path / ".m.w2v.ffff0000.tmp").symlink_to(tmp_path / ".m.w2v.notes.tmp")
+    (tmp_path / ".m.w2v.w2v-abcd1234.tmp").write_bytes(b"a dead save's")
+    (tmp_path / ".m.w2v.w2v-ffff0000.tmp").symlink_to(tmp_path / ".m.w2v.notes.tmp")
     save(tmp_path / "m.w2v")
     remaining = sorted(p.name for p in tmp_path.iterdir())
-    assert remaining == sorted(keep + [".m.w2v.ffff0000.tmp", "m.w2v"])
+    assert remaining == sorted(keep + [".m.w2v.w2v-ffff0000.tmp", "m.w2v"])
 
 
 def test_a_temporary_file_taken_for_a_dead_one_before_it_was_locked_is_made_again(

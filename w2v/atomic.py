@@ -6,7 +6,7 @@ Only regular files are ever replaced. A rename over a device, a FIFO or a
 symbolic link would silently turn it into a regular file (as root, ``-o
 /dev/null`` would destroy the device node), so such targets are refused.
 
-The data goes to a temporary ``.NAME.XXXXXXXX.tmp`` beside the target, held
+The data goes to a temporary ``.NAME.w2v-XXXXXXXX.tmp`` beside the target, held
 under an exclusive ``flock`` until it is renamed. A save killed with ``kill
 -9`` leaves its temporary file behind; the next save of the same target
 removes every such file whose lock it can take, which is never one that
@@ -30,7 +30,10 @@ try:
 except ImportError:  # not POSIX: no locks, so leftovers are never judged stale
     fcntl = None
 
-_TEMP_TAIL = re.compile(r"\.[a-z0-9_]{8}\.tmp")  # ours (hex) and tempfile.mkstemp's names
+# Only names that w2v makes (8 hex digits after a "w2v-" mark) are ever judged
+# stale: a user's own ".NAME.backup01.tmp" must never be removed.
+_TEMP_TAIL = re.compile(r"\.w2v-[0-9a-f]{8}\.tmp")
+_TEMP_EXTRA_BYTES = len(".") + len(".w2v-12345678.tmp")
 
 _KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -141,20 +144,20 @@ def _folder_problem(folder: Path) -> str | None:
 
 
 def _name_problem(path: Path) -> str | None:
-    """The temporary name is 14 bytes longer than the target's: it must fit too."""
+    """The temporary name is longer than the target's: it must fit too."""
     try:
         limit = os.pathconf(_folder(path), "PC_NAME_MAX")
     except (OSError, ValueError):
         limit = 255
-    if len(os.fsencode(path.name)) + len(".") + len(".12345678.tmp") > limit:
-        return f"the file name is too long (at most {limit - 14} bytes here)"
+    if len(os.fsencode(path.name)) + _TEMP_EXTRA_BYTES > limit:
+        return f"the file name is too long (at most {limit - _TEMP_EXTRA_BYTES} bytes here)"
     return None
 
 
 def _create_locked_temp(path: Path, folder: Path) -> tuple[int, Path]:
     """A new, empty, exclusively locked temporary file beside ``path``."""
     while True:
-        tmp_path = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp_path = folder / f".{path.name}.w2v-{secrets.token_hex(4)}.tmp"
         try:
             fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except FileExistsError:
