@@ -253,8 +253,9 @@ class _BoundedCounter:
         drop = np.flatnonzero(~stay)
         for row in range(self._ROWS):  # conservative update: raise, never add
             np.maximum.at(self.sketch[row], counters[row, drop], upper[drop])
+        pop = self.counts.pop  # dict's own: Counter's __delitem__ is Python code
         for i in drop.tolist():
-            del self.counts[words[i]]
+            pop(words[i])
         self.keys = self.keys[stay]
         self.dropped += len(drop)
         self.prunings += 1
@@ -263,9 +264,7 @@ class _BoundedCounter:
         """The sketch counter of each of ``words`` (the table, in order) in
         each row: (rows, len(words)). Hashes only the words new since the
         last pruning."""
-        new = words[len(self.keys):]
-        self.keys = np.concatenate([self.keys, np.fromiter(
-            map(_sketch_key, new), dtype=np.uint64, count=len(new))])
+        self.keys = np.concatenate([self.keys, _sketch_keys(words[len(self.keys):])])
         with np.errstate(over="ignore"):  # the multiplication is meant to wrap
             counters = (self.keys[None, :] * self._MULTIPLIERS[:, None]) >> np.uint64(64 - self.bits)
         return counters.astype(np.intp)
@@ -282,12 +281,14 @@ def _largest(values: np.ndarray, k: int) -> np.ndarray:
     return mask
 
 
-def _sketch_key(word) -> int:
-    """A hash of ``word`` that is the same in every process (``hash()`` of a
-    string is not), so that builds are reproducible."""
-    if not isinstance(word, str):
-        raise CorpusError(_not_text_message(word))
-    return zlib.crc32(word.encode("utf-8", "surrogatepass"))
+def _sketch_keys(words: list) -> np.ndarray:
+    """CRC-32 of each word's UTF-8: a hash that is the same in every process
+    (``hash()`` of a string is not), so that builds are reproducible."""
+    try:
+        return np.fromiter((zlib.crc32(word.encode("utf-8", "surrogatepass")) for word in words),
+                           dtype=np.uint64, count=len(words))
+    except AttributeError:  # no encode(): not a string
+        raise CorpusError(_not_text_message(next(w for w in words if not isinstance(w, str)))) from None
 
 
 def _whole_counts(counts, words: int) -> np.ndarray:
