@@ -27,7 +27,11 @@ def _duration(ctx, param, value):
 
 
 def _delimiter(ctx, param, value):
-    return "\t" if value in ("tab", "\\t") else value
+    value = "\t" if value in ("tab", "\\t") else value
+    if value is not None and (len(value) != 1 or value in "\r\n\0\"" or value.isalnum()):
+        raise click.BadParameter(f"{value!r} is not one field-separating character (e.g. , ; | "
+                                 "or 'tab')")
+    return value
 
 
 @click.command()

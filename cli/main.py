@@ -3,6 +3,7 @@
 import errno
 import os
 import sys
+import warnings
 
 import click
 
@@ -13,11 +14,14 @@ from .evaluate import evaluate
 from .export import export
 from .item2vec import item2vec, recommend
 from .plot import plot, plot_analogy, plot_loss
+from .run import exit_status, stop_on_termination, stopped_word
 from .similar import neighbours, similar
 from .train import train
 
 #: Set to see the traceback of an unexpected error (a bug in w2v).
 DEBUG_VARIABLE = "W2V_DEBUG"
+#: Commands whose job is what they print, not a file they write.
+PRINTS_RESULTS = {"similar", "neighbours", "analogy", "evaluate", "recommend"}
 
 
 class FriendlyGroup(click.Group):
@@ -31,15 +35,20 @@ class FriendlyGroup(click.Group):
     """
 
     def invoke(self, ctx):
+        if sys.stdout is None and ctx.protected_args[:1] and ctx.protected_args[0] in PRINTS_RESULTS:
+            # With standard output closed (w2v similar king >&-) the answer would vanish.
+            raise click.ClickException("standard output is closed: nowhere to print the results")
+        stop_on_termination()
+        warnings.showwarning = _one_line_warning
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except W2VError as error:
             raise click.ClickException(str(error)) from None
-        except KeyboardInterrupt:
-            click.echo("\ninterrupted", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as stop:
+            click.echo(f"\n{stopped_word(stop)}", err=True)
+            ctx.exit(exit_status(stop))
         except BrokenPipeError:
             _quiet_broken_pipe()
         except MemoryError:
@@ -54,6 +63,12 @@ class FriendlyGroup(click.Group):
             raise click.ClickException(
                 f"internal error ({type(error).__name__}: {error}); this is a bug in w2v, please "
                 f"report it with the command you ran ({DEBUG_VARIABLE}=1 shows the traceback)") from None
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings from the libraries w2v uses (numpy, scipy, matplotlib), as one
+    line for the user instead of a file name, a line number and source code."""
+    click.echo(f"warning: {message}", err=True)
 
 
 def _describe_os_error(error: OSError) -> str:

@@ -55,10 +55,26 @@ def check_writable(output, reads=None):
     exist and be writable, an existing target must be a regular file, and it
     must not be the input ``reads`` (a file, or a folder it would land in)."""
     check_target(output)
-    if reads is None or reads == "-":
+    if reads is None:
         return
-    target, source = Path(output).resolve(), Path(reads).resolve()
-    if target == source or source in target.parents or (
-            target.exists() and source.exists() and target.samefile(source)):
+    target = Path(output).resolve()
+    if reads == "-":  # standard input may be the very file: w2v train - -o f < f
+        same = target.exists() and _same_inode(os.stat(target), _stdin_stat())
+    else:
+        source = Path(reads).resolve()
+        same = target == source or source in target.parents or (
+            target.exists() and source.exists() and target.samefile(source))
+    if same:
         raise click.UsageError(f"-o {output} would overwrite or land in the input {reads}: "
                                "choose another output")
+
+
+def _stdin_stat():
+    try:
+        return os.fstat(0)
+    except OSError:
+        return None
+
+
+def _same_inode(a, b) -> bool:
+    return b is not None and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)

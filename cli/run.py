@@ -2,6 +2,7 @@
 final save that may fail (a full disk) without losing the finished training."""
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -10,11 +11,38 @@ import click
 from w2v.errors import OutputError
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled as Ctrl-C is: training stops after the batches
+    in flight, a save in progress is abandoned cleanly, and the user is told."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def stop_on_termination() -> None:
+    """Make SIGTERM and SIGHUP raise `Stopped` in the main thread."""
+    def stop(signum, frame):
+        raise Stopped(signum)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
+
+
+def exit_status(interruption: KeyboardInterrupt) -> int:
+    """What a shell reports for a process ended by that signal: 128 + its number."""
+    return 128 + getattr(interruption, "signum", signal.SIGINT)
+
+
+def stopped_word(interruption: KeyboardInterrupt) -> str:
+    return "terminated" if isinstance(interruption, Stopped) else "interrupted"
+
+
 def train_and_save(ctx, model, train, output, *, checkpoint: bool, resume_command: str):
     """Run ``train(on_epoch_end)``, then save ``model`` to ``output``.
 
     Whatever stops it, the user is told in one line what was kept: Ctrl-C
-    during training or the save exits with status 130; a checkpoint or final
+    (or SIGTERM, SIGHUP) during training or the save exits with status 130
+    (143, 129); a checkpoint or final
     save that fails is an error that says where the work is, if anywhere.
     ``resume_command`` is the command that finishes a checkpointed run.
     """
@@ -29,15 +57,15 @@ def train_and_save(ctx, model, train, output, *, checkpoint: bool, resume_comman
 
     try:
         train(save_checkpoint if checkpoint else None)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; {_kept(output, checkpoint, resume_command)}", err=True)
-        ctx.exit(130)
+    except KeyboardInterrupt as stop:
+        click.echo(f"\n{stopped_word(stop)}; {_kept(output, checkpoint, resume_command)}", err=True)
+        ctx.exit(exit_status(stop))
     try:
         model.save(output)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted while saving: the model was NOT saved to {output}; "
+    except KeyboardInterrupt as stop:
+        click.echo(f"\n{stopped_word(stop)} while saving: the model was NOT saved to {output}; "
                    f"{_kept(output, checkpoint, resume_command)}", err=True)
-        ctx.exit(130)
+        ctx.exit(exit_status(stop))
     except OutputError as error:
         raise click.ClickException(
             f"the model was NOT saved to {output} ({error.reason}); {_rescue(model, output)}") from None

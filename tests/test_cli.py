@@ -1,5 +1,9 @@
 """The command line through click's CliRunner: outputs and one-line errors."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -109,3 +113,41 @@ def test_export_refuses_to_write_over_its_own_model(trained, runner):
                                   "--format", "word2vec-text"])
     assert result.exit_code == 2 and "is MODEL itself" in result.output
     assert trained.read_bytes() == before
+
+
+def test_library_warnings_are_one_line_each(runner, tmp_path):
+    vectors = tmp_path / "d.vec"
+    vectors.write_text("2 2\na 1 2\na 3 4\n")  # a word twice: kept once, with a warning
+    result = runner.invoke(main, ["neighbours", "a", "-m", str(vectors)])
+    assert result.exit_code == 0
+    warnings = [line for line in result.output.splitlines() if "repeated words" in line]
+    assert warnings == [f"warning: {vectors}: 1 repeated words; kept the first vector of each"]
+    assert ".py:" not in result.output  # no file name and line of source code
+
+
+def test_a_closed_standard_output_is_an_error_for_commands_that_print(trained):
+    command = [sys.executable, "-c", "from w2v_cli.main import main; main()",
+               "similar", "a1", "-m", str(trained)]
+    closed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            timeout=60, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 1
+    assert "standard output is closed" in closed.stderr
+
+
+@pytest.mark.parametrize("delimiter", ["TAB", ",,", "\\n", "x", '"'])
+def test_a_delimiter_that_is_not_one_separator_is_refused(runner, tmp_path, delimiter):
+    table = tmp_path / "t.csv"
+    table.write_text("user,item\nu1,a\nu1,b\n")
+    result = runner.invoke(main, ["item2vec", str(table), "--delimiter", delimiter, "-q",
+                                  "-o", str(tmp_path / "i.w2v")])
+    assert result.exit_code == 2 and "is not one field-separating character" in result.output
+
+
+def test_standard_input_redirected_from_the_output_is_refused(corpus_file):
+    before = corpus_file.read_bytes()
+    with open(corpus_file, "rb") as stdin:
+        result = subprocess.run([sys.executable, "-c", "from w2v_cli.main import main; main()",
+                                 "train", "-", "-o", str(corpus_file), "-q"], stdin=stdin,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "would overwrite or land in the input -" in result.stderr
+    assert corpus_file.read_bytes() == before

@@ -136,7 +136,7 @@ def test_a_full_disk_at_a_checkpoint_stops_with_what_is_kept(tiny_disk, tmp_path
     filler = tiny_disk / "filler"
     filler.write_bytes(b"\0" * (300_000 - 20_000))  # leaves room for less than one model
     result = subprocess.run(
-        CLI + ["train", str(corpus), "-o", str(output), "--min-count", "1", "--dim", "2000",
+        CLI + ["train", str(corpus), "-o", str(output), "--min-count", "1", "--dim", "2000", "--sample", "0",
                "--epochs", "3", "--checkpoint", "-q"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "checkpoint after epoch 1 could not be saved" in result.stderr, result.stderr
@@ -180,3 +180,24 @@ def test_ctrl_c_stops_item2vec_and_its_checkpoint_resumes(tmp_path):
                                  str(model), "-q"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert not w2v.Item2Vec.load(model).unfinished
+
+
+@pytest.mark.parametrize("stop, status, word", [(signal.SIGTERM, 143, "terminated"),
+                                                (signal.SIGHUP, 129, "terminated"),
+                                                (signal.SIGINT, 130, "interrupted")])
+def test_termination_signals_stop_training_as_ctrl_c_does(long_corpus, tmp_path, stop, status,
+                                                          word):
+    model = tmp_path / "m.w2v"
+    process = subprocess.Popen(
+        CLI + ["train", str(long_corpus), "-o", str(model), "--checkpoint", "--epochs", "200",
+               "--min-count", "1", "--dim", "20", "-q"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(model.exists, timeout=60), "no checkpoint after the first epoch"
+        process.send_signal(stop)
+        stderr = process.communicate(timeout=30)[1]
+    finally:
+        process.kill()
+    assert process.returncode == status, stderr
+    assert stderr.strip().startswith(f"{word}; {model} holds the last completed epoch"), stderr
+    assert w2v.load(model).unfinished
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -195,8 +195,19 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, topics):
 
 def test_divergence_is_reported_with_the_epoch_and_a_fix(topics):
     model = Word2Vec(dim=8, min_count=1, epochs=2, alpha=1e30, sample=0)
-    with pytest.raises(w2v.TrainingDivergedError, match=r"epoch 1: .*lower the learning rate \(alpha is 1e\+30, try 1e\+29\)"):
+    # A tenth of 1e30 would diverge too: the advice never goes above the default rate.
+    with pytest.raises(w2v.TrainingDivergedError,
+                       match=r"epoch 1: .*lower the learning rate \(alpha is 1e\+30; try 0.025 or lower\)"):
         model.train(topics, progress=None)
+
+
+def test_a_run_that_learns_nothing_is_an_error_not_a_success(tmp_path):
+    # Two words, each far more frequent than sample=1e-3 allows: subsampling
+    # removes every pair, and the vectors would be saved untouched.
+    with pytest.raises(w2v.CorpusError, match="nothing was learned.*try sample=0"):
+        Word2Vec(dim=8, min_count=1, epochs=1).train([["hello", "world"]] * 200, progress=None)
+    with pytest.raises(w2v.CorpusError, match="nothing was learned"):
+        Word2Vec(dim=8, min_count=1, epochs=1, sample=0).train([["alone"]] * 50, progress=None)
 
 
 def test_settings_and_vocabulary_are_validated_on_load(saved):

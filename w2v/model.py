@@ -25,8 +25,9 @@ import numpy as np
 
 from . import kernels, modelfile, settings
 from .batches import BatchCache, make_batches
-from .corpus import Corpus, corpus_files
-from .errors import CorpusError, ModelFormatError, SettingsError, TrainingDivergedError, W2VError
+from .corpus import MAX_TOKEN_CHARS, Corpus, corpus_files
+from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
+                     VocabularyError, W2VError)
 from .keyedvectors import KeyedVectors
 from .progress import Progress
 from .sampling import alias_table, seed_state
@@ -203,7 +204,14 @@ class Word2Vec:
         input vectors uniform in ±0.5/dim, output vectors zero)."""
         self._validate()
         sentences = self._sentences(corpus)
-        vocab = Vocabulary.build(sentences, self.min_count, self.max_vocab_size)
+        try:
+            vocab = Vocabulary.build(sentences, self.min_count, self.max_vocab_size)
+        except (CorpusError, VocabularyError) as error:
+            dropped = getattr(getattr(sentences, "stats", None), "long_tokens_dropped", 0)
+            if not dropped:
+                raise
+            raise type(error)(f"{error} ({dropped:,} tokens longer than {MAX_TOKEN_CHARS:,} "
+                              "characters were left out: is the text split into words?)") from None
         self._check_memory(len(vocab))
         shape = (len(vocab), self.dim)
         try:
@@ -414,6 +422,7 @@ class Word2Vec:
         history = list(self.loss_history_)
         step = max(total // HISTORY_POINTS, 1)
         done = 0  # words trained in this call
+        pairs_done = 0  # training examples in this call
         interval = [0.0, 0]  # loss and pairs since the last history point
         shown = [0.0, 0]  # ... and since the last progress line
         trained = collections.Counter()  # batches trained per epoch
@@ -428,6 +437,10 @@ class Word2Vec:
                 interval = [0.0, 0]
             self.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
             self._check_finite(epoch)
+            if pairs_done == 0:  # exiting 0 with untouched vectors would hide it
+                raise CorpusError(
+                    "nothing was learned: no word had a context word (every sentence has a single "
+                    "vocabulary word, or subsampling left none: on a tiny corpus, try sample=0)")
             run["completed"] = epoch + 1
             self.epochs_trained_ += 1
             if on_epoch_end is not None:
@@ -457,6 +470,7 @@ class Word2Vec:
                     done += words
                     self.words_trained_ += words
                     trained[epoch] += 1
+                    pairs_done += pairs
                     for acc in (interval, shown):
                         acc[0] += loss
                         acc[1] += pairs
@@ -488,8 +502,12 @@ class Word2Vec:
         if force or not (np.isfinite(self.W_in_).all() and np.isfinite(self.W_out_).all()):
             raise TrainingDivergedError(
                 f"training diverged in epoch {epoch + 1}: the loss or the vectors became "
-                f"NaN or infinite; lower the learning rate (alpha is {self.start_alpha:g}, "
-                f"try {self.start_alpha / 10:g})")
+                f"NaN or infinite; lower the learning rate (alpha is {self.start_alpha:g}; "
+                f"try {self._safer_alpha():g} or lower)")
+
+    def _safer_alpha(self) -> float:
+        """A tenth of the rate that diverged, and never above word2vec's default."""
+        return min(self.start_alpha / 10, 0.025 if self.sg else 0.05)
 
     # --- results --------------------------------------------------------------
 
