@@ -260,7 +260,8 @@ class Word2Vec:
                          "corpus": corpus_fingerprint(corpus)}
             return self._run(sentences, progress, on_epoch_end)
         finally:
-            self._vocab_corpus = None  # lets a spooled pipe's temporary file go
+            self._vocab_corpus = None
+            _close_if_made(sentences, corpus)  # a pipe's temporary copy goes at once
 
     def resume(self, corpus, progress=sys.stderr, on_epoch_end=None) -> Word2Vec:
         """Finish a run that was interrupted (e.g. a checkpoint saved by
@@ -281,7 +282,10 @@ class Word2Vec:
                       f"words per epoch instead of {self.run_['words_per_epoch']:,}; the learning "
                       "rate schedule follows the new count", file=progress)
             self.run_.update(words_per_epoch=words_per_epoch, corpus=fingerprint)
-        return self._run(sentences, progress, on_epoch_end)
+        try:
+            return self._run(sentences, progress, on_epoch_end)
+        finally:
+            _close_if_made(sentences, corpus)
 
     def _count_words(self, sentences) -> int:
         """Words of one epoch that are in the vocabulary: what the schedule spans."""
@@ -573,6 +577,12 @@ class Word2Vec:
         model.W_in_, model.W_out_ = arrays["W_in"], arrays["W_out"]
         model.loss_history_ = arrays["loss_history"]
         return model
+
+
+def _close_if_made(sentences, corpus) -> None:
+    """Close the reader ``_sentences`` made for a path (not the caller's own object)."""
+    if sentences is not corpus and hasattr(sentences, "close"):
+        sentences.close()
 
 
 def _checked_run(run) -> dict | None:
