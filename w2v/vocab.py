@@ -105,7 +105,7 @@ class Vocabulary:
 
         Once words were dropped, that the kept words are exactly the N most
         frequent is not guaranteed: benchmarks/results/vocab-cap.md measures
-        how close they come (993 of the true top 1,000 on a 35M-token corpus).
+        how close they come (994 of the true top 1,000 on a 35M-token corpus).
 
         ``pruned_words`` counts the words dropped while counting (a word
         dropped twice counts twice).
