@@ -1,6 +1,6 @@
 """Training speed with the kernels of two revisions, alternating runs.
 
-    python benchmarks/results/fastmath-flags.py --before 096539f
+    python benchmarks/fastmath_flags.py --before 096539f
 
 Copies the current w2v package twice into a temporary folder, one copy with
 w2v/kernels.py as it is at ``--before`` and one as it is now (nothing else
@@ -35,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "data" / "corpus" / "corpus-en.sentences.txt.xz"
 
 END_TO_END = """

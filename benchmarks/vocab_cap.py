@@ -1,8 +1,8 @@
 """Vocabulary cap against exact counts: words kept, overlap with the true
 top N, count error and time, for each cap. Writes a Markdown table.
 
-    python benchmarks/results/vocab-cap.py data/sample-en.txt --caps 1000,30000
-    python benchmarks/results/vocab-cap.py ../shared/data/corpus/corpus-en.txt.xz --caps 1000,30000
+    python benchmarks/vocab_cap.py data/sample-en.txt --caps 1000,30000
+    python benchmarks/vocab_cap.py ../shared/data/corpus/corpus-en.txt.xz --caps 1000,30000
 
 A compressed corpus is decompressed once into a temporary file, so that every
 pass reads the same plain text; each build is one pass through
