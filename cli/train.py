@@ -23,7 +23,8 @@ from .types import FiniteFloat
 @click.option("--ns-exponent", default=0.75, show_default=True, type=FiniteFloat(),
               help="Noise distribution: word counts to this power.")
 @click.option("--max-vocab-size", type=click.IntRange(min=1),
-              help="Keep memory bounded: at most this many distinct words.")
+              help="Keep about the N most frequent words, counting in bounded memory "
+                   "(at most 2 x max(N, 1024) distinct words held).")
 @click.option("--lowercase/--no-lowercase", default=True, show_default=True,
               help="Lower-case the text.")
 @training_options(unit="word", data="corpus", min_count=5, sample=1e-3,

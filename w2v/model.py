@@ -563,9 +563,13 @@ class Word2Vec:
         if model.dim != meta["dim"]:
             raise ModelFormatError(f"{path}: dim {model.dim} in params but {meta['dim']} in meta")
         try:
+            model.vocab_ = Vocabulary(words, arrays["counts"])
+        except (ValueError, TypeError, W2VError) as error:
+            raise ModelFormatError(f"{path}: counts.npy: {error}") from None
+        try:
             model._validate(memory=False)  # the memory check is for training, not for queries
-            model.vocab_ = Vocabulary(words, arrays["counts"], corpus_tokens=settings.whole_number(
-                "corpus_tokens", meta.get("corpus_tokens", 0), low=0, high=2**63 - 1))
+            model.vocab_.corpus_tokens = settings.whole_number(
+                "corpus_tokens", meta.get("corpus_tokens", 0), low=0, high=2**63 - 1)
             model.epochs_trained_, model.words_trained_ = (
                 settings.whole_number(name, meta.get(name, 0), low=0, high=2**63 - 1)
                 for name in ("epochs_trained", "words_trained"))
