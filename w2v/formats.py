@@ -17,8 +17,10 @@ of tab-separated numbers per word) and ``metadata.tsv`` (the words).
 
 Reading never trusts a header, and memory follows what a file really holds:
 
-- a plain file must be large enough for the rows its header announces;
-- the matrix grows with the rows actually read (in place, by half again);
+- a plain file must be large enough for the rows its header announces, and
+  its matrix is allocated for them at once; otherwise (compressed files,
+  projector files, GloVe's files without a header) the matrix grows with the
+  rows actually read, in place, by a quarter at a time;
 - every line or entry has a cap (``MAX_WORD_BYTES``, ``MAX_DIM`` numbers of at
   most ``MAX_NUMBER_BYTES``), checked before it is read whole;
 - a compressed file may decompress to at most ``MAX_EXPANSION`` times its
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import itertools
 import lzma
 import os
@@ -66,16 +69,24 @@ MAX_DIM = 1 << 16
 # Longest metadata.tsv line (a word and its label columns).
 MAX_METADATA_LINE = 1 << 20
 CHUNK_BYTES = 1 << 20
-# Numbers parsed per numpy conversion in the text formats (a block of rows).
-TEXT_BLOCK_VALUES = 1 << 18
-# Rows formatted per write.
+# Text is split into lines this much at a time (at most ~3 MB of line objects).
+LINE_CHUNK_BYTES = 1 << 18
+# Numbers parsed per numpy conversion in the text formats (a block of at
+# most TEXT_BLOCK_ROWS rows): about 3 MB of Python objects.
+TEXT_BLOCK_VALUES = 1 << 16
+# Rows per block when parsing and when writing.
 TEXT_BLOCK_ROWS = 4096
-# The matrix starts with at most this many bytes of rows, then grows.
-FIRST_ROWS_BYTES = 1 << 22
+# Rows moved at a time when repeated words are dropped.
+MOVE_BLOCK_BYTES = 1 << 22
 # Text vectors compress 2-4 times, binary ones hardly at all; a file that
 # expands 100 times is not vectors (gzip reaches 1,000 on zeros, bzip2 and xz more).
 MAX_EXPANSION = 100
-EXPANSION_SLACK = 16 << 20
+EXPANSION_SLACK = 4 << 20
+# What liblzma may allocate for an xz file: xz -9 needs 65 MB, a crafted header
+# would make it allocate 4 GiB.
+XZ_MEMORY_LIMIT = 128 << 20
+# Compressed bytes read at a time: little enough ahead for the expansion check to be exact.
+XZ_READ_BYTES = 1 << 13
 # "%.9g" prints every float32 exactly: 9 significant digits identify any
 # float32 (FLT_DECIMAL_DIG), and the decimal lies so deep inside the float's
 # rounding interval that reading it through float64 cannot round wrongly.
@@ -84,7 +95,8 @@ FLOAT_FORMAT = "%.9g"
 _HEADER = re.compile(rb"\s*+([+-]?+\d++)\s++([+-]?+\d++)\s*+")
 _NUMBER_BYTES = frozenset(b"0123456789+-.eE \t\r")
 _TEXT_BYTES = frozenset(range(32, 127)) | frozenset(b"\t\r\n")
-_WHITESPACE = b" \t\n\r\x0b\x0c"
+_WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*+")
+_INNER_WHITESPACE = re.compile(rb"[\t\n\r\x0b\x0c]")  # a space ends the word
 
 
 # --- opening and recognising files ----------------------------------------------
@@ -120,9 +132,49 @@ class _Decompressed:
         self.raw.close()
 
 
-_COMPRESSED = ((re.compile(rb"\x1f\x8b"), lambda raw, mode: gzip.GzipFile(fileobj=raw, mode=mode)),
-               (re.compile(rb"BZh[1-9]1AY&SY"), bz2.BZ2File),
-               (re.compile(rb"\xfd7zXZ\x00"), lzma.LZMAFile))
+class _XzReader(io.RawIOBase):
+    """The bytes of an xz file (one stream or several in a row), read with
+    liblzma's memory limit set: an xz header may declare a dictionary of up
+    to 4 GiB, which liblzma would allocate before reading a byte (lzma.LZMAFile
+    has no way to set the limit)."""
+
+    def __init__(self, raw, path):
+        self.raw, self.path = raw, path
+        self.decompressor = lzma.LZMADecompressor(memlimit=XZ_MEMORY_LIMIT)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self.decompressor.eof:  # another stream may follow, after NUL padding
+                data = self.decompressor.unused_data.lstrip(b"\0")
+                while not data:
+                    more = self.raw.read(XZ_READ_BYTES)
+                    if not more:
+                        return 0
+                    data = more.lstrip(b"\0")
+                self.decompressor = lzma.LZMADecompressor(memlimit=XZ_MEMORY_LIMIT)
+            else:
+                data = self.raw.read(XZ_READ_BYTES) if self.decompressor.needs_input else b""
+                if self.decompressor.needs_input and not data:
+                    raise EOFError("the xz stream ends before its end marker (truncated file)")
+            try:
+                out = self.decompressor.decompress(data, len(buffer))
+            except lzma.LZMAError as error:
+                if "memory" in str(error).lower():
+                    raise ModelFormatError(
+                        f"{self.path}: its xz header asks for more than {XZ_MEMORY_LIMIT >> 20} MB "
+                        f"to decompress (xz -9 needs 65 MB): not read") from None
+                raise
+            if out:
+                buffer[:len(out)] = out
+                return len(out)
+
+
+_COMPRESSED = ((re.compile(rb"\x1f\x8b"), lambda raw, path: gzip.GzipFile(fileobj=raw, mode="rb")),
+               (re.compile(rb"BZh[1-9]1AY&SY"), lambda raw, path: bz2.BZ2File(raw, "rb")),
+               (re.compile(rb"\xfd7zXZ\x00"), lambda raw, path: io.BufferedReader(_XzReader(raw, path))))
 
 
 def _open(path: Path):
@@ -134,7 +186,7 @@ def _open(path: Path):
         raw.seek(0)
         for magic, opener in _COMPRESSED:
             if magic.match(head):
-                return _Decompressed(raw, opener(raw, "rb"), path), None
+                return _Decompressed(raw, opener(raw, path), path), None
     except BaseException:
         raw.close()
         raise
@@ -191,7 +243,7 @@ def detect_format(path) -> str:
     # "vectors.vec.gz" hints like "vectors.vec"
     suffix = Path(path.stem).suffix if path.suffix in (".gz", ".bz2", ".xz") else path.suffix
     header = _HEADER.fullmatch(first)
-    if (path.suffix == ".tsv" or b"\t" in first and not header) and _all_numbers(first.split()):
+    if (path.suffix == ".tsv" or b"\t" in first and not header) and _all_numbers(first.split(maxsplit=MAX_DIM)):
         return "projector"
     if header:
         # After "<count> <dim>", text holds a word and numbers; binary raw bytes.
@@ -251,21 +303,23 @@ def save_vectors(kv: KeyedVectors, path, format: str) -> None:
 # --- the matrix being filled --------------------------------------------------
 
 class _Rows:
-    """A float32 matrix filled block by block, never beyond ``limit`` rows. It
-    starts small and grows in place by half again when full (``resize``
-    reallocates without a second copy), so its memory follows the rows
-    actually read rather than what a header claims."""
+    """A float32 matrix filled block by block, never beyond ``limit`` rows.
 
-    def __init__(self, dim: int, limit: int | None = None):
+    With ``initial`` (rows a plain file was checked to have room for) it is
+    allocated at once. Otherwise it is allocated with the first block and
+    grows in place by a quarter when full (``resize`` reallocates without a
+    second copy), so its memory follows the rows actually read, not what a
+    header claims."""
+
+    def __init__(self, dim: int, limit: int | None = None, initial: int | None = None):
         self.dim, self.limit = dim, limit
-        first = max(1, FIRST_ROWS_BYTES // (4 * dim))
-        self.array = np.empty((first if limit is None else min(first, limit), dim), dtype=np.float32)
+        self.array = np.empty((initial or 0, dim), dtype=np.float32)
         self.filled = 0
 
     def add(self, block: np.ndarray) -> None:
         end = self.filled + len(block)
         if end > len(self.array):
-            rows = max(end, len(self.array) * 3 // 2)
+            rows = max(end, len(self.array) * 5 // 4)
             # Only this object refers to the array, so resizing in place is safe.
             self.array.resize((rows if self.limit is None else min(rows, self.limit), self.dim),
                               refcheck=False)
@@ -274,7 +328,8 @@ class _Rows:
 
     def result(self) -> np.ndarray:
         array, self.array = self.array, None
-        array.resize((self.filled, self.dim), refcheck=False)  # let the unused rows go
+        if len(array) != self.filled:
+            array.resize((self.filled, self.dim), refcheck=False)  # let the unused rows go
         return array
 
 
@@ -347,7 +402,7 @@ def _keyed_vectors(words: list[str], vectors: np.ndarray, path, counts=None) -> 
         counts = None if counts is None else [counts[row] for row in keep]
         # Rows move down a block at a time (keep[i] >= i), then the tail goes:
         # no second matrix.
-        step = max(1, FIRST_ROWS_BYTES // (4 * vectors.shape[1]))
+        step = max(1, MOVE_BLOCK_BYTES // (4 * vectors.shape[1]))
         for start in range(0, len(keep), step):
             sources = keep[start:start + step]
             vectors[start:start + len(sources)] = vectors[sources]
@@ -388,6 +443,7 @@ def _read_text(stream, size, path, unicode_errors, limit):
         announced, dim = _read_header(first, path, size, lambda dim: 2 * dim + 1)
         count = announced if limit is None else min(announced, limit)
         lines = _lines(stream, dim, path, start=2)
+        initial = count if size is not None else None
     else:  # no header, as GloVe writes: the first line tells the dimension
         fields = first.split(maxsplit=MAX_DIM + 1)
         if len(fields) > MAX_DIM + 1:
@@ -396,10 +452,10 @@ def _read_text(stream, size, path, unicode_errors, limit):
         if len(fields) < 2 or not _all_numbers(fields[1:]):
             raise ModelFormatError(f"{path}, line 1: expected the header '<count> <dim>' "
                                    f"or a word and its numbers, got {first[:60]!r}")
-        announced, count, dim = None, limit, len(fields) - 1
+        announced, count, dim, initial = None, limit, len(fields) - 1, None
         del fields
         lines = itertools.chain([(1, first)], _lines(stream, dim, path, start=2))
-    rows = _Rows(dim, limit=count)
+    rows = _Rows(dim, limit=count, initial=initial)
     words = _read_rows(lines, rows, dim, count, announced, path, unicode_errors)
     if limit is None and announced is not None:
         for number, line in lines:
@@ -410,17 +466,36 @@ def _read_text(stream, size, path, unicode_errors, limit):
 
 
 def _lines(stream, dim: int, path, start: int):
-    """The file's remaining lines with their numbers (from ``start``), each
-    bounded by what ``dim`` numbers can take."""
+    """The file's remaining lines (without their newline) and their numbers,
+    from ``start``; each is checked to be no longer than a word and ``dim``
+    numbers can take before more of it is read. Read ``LINE_CHUNK_BYTES`` at
+    a time and split in C: a file of millions of blank lines is quick too."""
     longest = _longest_line(dim)
-    for number in itertools.count(start):
-        line = stream.readline(longest)
-        if not line:
+    number, pending = start, b""
+    while True:
+        chunk = stream.read(LINE_CHUNK_BYTES)
+        if not chunk:
+            if pending:
+                yield number, pending
             return
-        if len(line) == longest and not line.endswith(b"\n"):
+        data = pending + chunk
+        if data.isspace():  # blank lines carry nothing: skip them in C
+            number += data.count(b"\n")
+            pending = data[data.rfind(b"\n") + 1:]
+            if len(pending) >= longest:
+                raise ModelFormatError(f"{path}, line {number}: longer than {longest:,} bytes")
+            continue
+        lines = data.split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            if len(line) >= longest:
+                pending = line  # the line to report
+                break
+            yield number, line
+            number += 1
+        if len(pending) >= longest:
             raise ModelFormatError(f"{path}, line {number}: longer than {longest:,} bytes, more "
                                    f"than a word and {_numbers(dim)} can take")
-        yield number, line
 
 
 def _read_rows(lines, rows: _Rows, dim: int, count: int | None, announced: int | None, path,
@@ -430,7 +505,7 @@ def _read_rows(lines, rows: _Rows, dim: int, count: int | None, announced: int |
     ``announced`` rows is an error. Returns the words."""
     words, numbers, numbered = [], [], []
     first_value = 1 if with_words else 0
-    block_rows = max(1, TEXT_BLOCK_VALUES // dim)
+    block_rows = max(1, min(TEXT_BLOCK_ROWS, TEXT_BLOCK_VALUES // dim))
     number = 0
     for number, line in lines:
         fields = line.split()
@@ -502,7 +577,7 @@ def _read_binary(stream, size, path, unicode_errors, limit):
     announced = count
     count = count if limit is None else min(count, limit)
     record = 4 * dim
-    rows = _Rows(dim, limit=count)
+    rows = _Rows(dim, limit=count, initial=count if size is not None else None)
     words = []
     buffer, pos, offset = b"", 0, len(first)  # offset: file position of buffer[0]
     eof = False
@@ -528,8 +603,7 @@ def _read_binary(stream, size, path, unicode_errors, limit):
         fill(MAX_WORD_BYTES + record + 2)
         # word2vec C ends each vector with "\n" (its reader skips whitespace
         # before a word); gensim writes none. Both read the same way here.
-        while pos < len(buffer) and buffer[pos] in _WHITESPACE:
-            pos += 1
+        pos = _WHITESPACE.match(buffer, pos).end()
         where = f"entry {entry} (byte {offset + pos})"
         if pos == len(buffer):
             raise ModelFormatError(f"{path}, {where}: file ends after {entry - 1} of the {announced} "
@@ -539,7 +613,7 @@ def _read_binary(stream, size, path, unicode_errors, limit):
             raise ModelFormatError(f"{path}, {where}: no space ends a word within "
                                    f"{MAX_WORD_BYTES} bytes; not a word2vec binary file?")
         word = buffer[pos:space]
-        if any(byte in word for byte in b"\t\n\r\x0b\x0c"):
+        if _INNER_WHITESPACE.search(word):
             raise ModelFormatError(f"{path}, {where}: the word {word[:60]!r} holds whitespace; "
                                    f"not a word2vec binary file, or a wrong dimension in the header?")
         if space + 1 + record > len(buffer):
@@ -559,8 +633,7 @@ def _read_binary(stream, size, path, unicode_errors, limit):
         rows.add(block[:filled])
     while limit is None:
         fill(1)
-        while pos < len(buffer) and buffer[pos] in _WHITESPACE:
-            pos += 1
+        pos = _WHITESPACE.match(buffer, pos).end()
         if pos < len(buffer):
             raise ModelFormatError(f"{path}, entry {count + 1} (byte {offset + pos}): more data "
                                    f"after the {count} vectors the header announces")
@@ -680,6 +753,9 @@ def _read_tensors(path: Path) -> np.ndarray:
 def _metadata_lines(handle, path: Path):
     """Numbered lines without their line ends; trailing blank lines are
     dropped, a blank line before another line is refused."""
+    if b"\0" in handle.peek(8192)[:8192]:
+        raise ModelFormatError(f"{path} looks like a binary file (found NUL bytes), not a "
+                               f"projector metadata.tsv")
     blank = None
     for number in itertools.count(1):
         line = handle.readline(MAX_METADATA_LINE + 1)
