@@ -161,6 +161,18 @@ def test_text_with_trailing_spaces_or_crlf_reads(kv, tmp_path, end):
     assert load_word2vec_format(path).vectors.tobytes() == kv.vectors.tobytes()
 
 
+def test_a_byte_order_mark_is_skipped(kv, tmp_path):
+    path = tmp_path / "bom.vec"
+    path.write_bytes(b"\xef\xbb\xbf" + text_lines(kv.index_to_key, kv.vectors))
+    assert w2v.load(path).vectors.tobytes() == kv.vectors.tobytes()
+    save_projector(kv, tmp_path / "p")
+    for name in ("vectors.tsv", "metadata.tsv"):
+        member = tmp_path / "p" / name
+        member.write_bytes(b"\xef\xbb\xbf" + member.read_bytes())
+    loaded = w2v.load(tmp_path / "p")
+    assert loaded.index_to_key == kv.index_to_key and loaded.counts.tolist() == kv.counts.tolist()
+
+
 def test_text_without_header_as_glove_writes_it(kv, tmp_path):
     path = tmp_path / "glove.txt"
     path.write_bytes(text_lines(kv.index_to_key, kv.vectors).split(b"\n", 1)[1])

@@ -97,6 +97,7 @@ _NUMBER_BYTES = frozenset(b"0123456789+-.eE \t\r")
 _TEXT_BYTES = frozenset(range(32, 127)) | frozenset(b"\t\r\n")
 _WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*+")
 _INNER_WHITESPACE = re.compile(rb"[\t\n\r\x0b\x0c]")  # a space ends the word
+_BOM = b"\xef\xbb\xbf"  # some Windows tools start UTF-8 text with it
 
 
 # --- opening and recognising files ----------------------------------------------
@@ -239,7 +240,7 @@ def detect_format(path) -> str:
         raise ModelFormatError(f"{path} is damaged: {error}") from None
     if not head.strip():
         raise ModelFormatError(f"{path} is empty: not a w2v model file nor a vector file")
-    first, _, rest = head.partition(b"\n")
+    first, _, rest = head.removeprefix(_BOM).partition(b"\n")
     # "vectors.vec.gz" hints like "vectors.vec"
     suffix = Path(path.stem).suffix if path.suffix in (".gz", ".bz2", ".xz") else path.suffix
     header = _HEADER.fullmatch(first)
@@ -437,6 +438,7 @@ def _read_text(stream, size, path, unicode_errors, limit):
     if len(first) == _longest_line(MAX_DIM) and not first.endswith(b"\n"):
         raise ModelFormatError(f"{path}, line 1: longer than {len(first):,} bytes, more than "
                                f"a word and {_numbers(MAX_DIM)} can take")
+    first = first.removeprefix(_BOM)
     if _HEADER.fullmatch(first):
         # A row takes at least a one-byte word, then a space and a digit per
         # value (the last row may lack its newline: 2 * dim + 1, not + 2).
@@ -736,10 +738,12 @@ def _read_tensors(path: Path) -> np.ndarray:
         stream, _ = _open(path)
         with stream:
             first = stream.readline(_longest_line(MAX_DIM))
+            cut = len(first) == _longest_line(MAX_DIM) and not first.endswith(b"\n")
+            first = first.removeprefix(_BOM)
             dim = len(first.split(maxsplit=MAX_DIM))
             if dim == 0:
                 raise ModelFormatError(f"{path}, line 1: empty; expected the first vector's numbers")
-            if dim > MAX_DIM or len(first) == _longest_line(MAX_DIM) and not first.endswith(b"\n"):
+            if dim > MAX_DIM or cut:
                 raise ModelFormatError(f"{path}, line 1: more than {_numbers(MAX_DIM)}; w2v reads "
                                        f"at most {MAX_DIM:,} dimensions")
             lines = itertools.chain([(1, first)], _lines(stream, dim, path, start=2))
@@ -766,7 +770,7 @@ def _metadata_lines(handle, path: Path):
         if b"\0" in line:
             raise ModelFormatError(f"{path}, line {number}: holds NUL bytes; it looks like a binary "
                                    f"file, not a projector metadata.tsv")
-        line = line.rstrip(b"\r\n")
+        line = line.rstrip(b"\r\n").removeprefix(_BOM if number == 1 else b"")
         if not line:
             blank = blank or number
             continue
