@@ -33,6 +33,7 @@ import math
 import os
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -104,9 +105,11 @@ def load(path, expected: dict[str, tuple[str, tuple]]) -> tuple[dict, list[str],
                           for name, (dtype, shape) in expected.items()}
                 words = reader.words(sizes["V"])
     # zipfile reports damage in many ways: a bad CRC or header, an unknown
-    # compression method (NotImplementedError), an "encrypted" flag (RuntimeError).
+    # compression method (NotImplementedError), an "encrypted" flag
+    # (RuntimeError), a name flagged UTF-8 that is not (UnicodeDecodeError,
+    # a ValueError), a header too short to unpack (struct.error).
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
-            zlib.error) as err:
+            zlib.error, ValueError, struct.error, OverflowError) as err:
         raise ModelFormatError(f"{path} is damaged: {err}") from None
     for name, array in arrays.items():
         _check_finite(array, f"{name}.npy", words if expected[name][1][:1] == ("V",) else None, path)
