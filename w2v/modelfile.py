@@ -121,8 +121,9 @@ def load(path, expected: dict[str, tuple[str, tuple]]) -> tuple[dict, list[str],
 def _check_directory_size(raw, path) -> None:
     """Refuse a zip directory too large for a model before zipfile builds an
     object per entry (a crafted directory costs ~12 times its bytes)."""
-    # zipfile's own end-record reader (private, but the very one ZipFile uses,
-    # so both see the same directory); without it the member count below still holds.
+    # zipfile's own end-record reader: private, but the very one ZipFile uses,
+    # so both see the same directory. A Python without it goes unchecked here
+    # (a crafted directory then costs memory, but only in proportion to its size).
     end_record = getattr(zipfile, "_EndRecData", None)
     if end_record is None:
         return
