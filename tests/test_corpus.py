@@ -1,8 +1,9 @@
-"""Tests of w2v.corpus: finding, opening and streaming corpus files."""
+"""Tests of w2v.corpus and w2v.sources: finding, opening and streaming corpus files."""
 
 import bz2
 import gzip
 import lzma
+import os
 import re
 from pathlib import Path
 from unittest import mock
@@ -115,6 +116,78 @@ def test_folder_is_read_recursively_in_sorted_order_skipping_hidden(tmp_path):
     sentences, stats = read_all(tmp_path)
     assert sentences == [["ay"], ["bee"], ["sub", "ay"], ["sea"], ["zed"]]
     assert (stats.files, stats.lines) == (5, 5)
+
+
+def _tree_with_links(tmp_path) -> Path:
+    """A corpus folder whose links lead to new text, back into itself, and nowhere."""
+    corpus, elsewhere = tmp_path / "corpus", tmp_path / "elsewhere"
+    write(corpus / "a.txt", "ay\n")
+    write(corpus / "sub" / "b.txt", "bee\n")
+    write(elsewhere / "c.txt", "sea\n")
+    (corpus / "linked").symlink_to(elsewhere)  # a folder of new text
+    (corpus / "sub" / "up").symlink_to("..")  # a cycle
+    (corpus / "self").symlink_to(".")  # a shorter one
+    (corpus / "sub" / "ay-again.txt").symlink_to("../a.txt")  # a file already read
+    (corpus / "dangling").symlink_to("nowhere")
+    (corpus / "loop").symlink_to("loop")  # a link to itself: ELOOP
+    return corpus
+
+
+def test_links_to_folders_are_followed_each_folder_and_file_read_once(tmp_path):
+    corpus = _tree_with_links(tmp_path)
+    files = corpus_files(corpus)
+    assert [file.relative_to(corpus).as_posix() for file in files] == [
+        "a.txt", "linked/c.txt", "sub/b.txt"]
+    sentences, stats = read_all(corpus)
+    assert sentences == [["ay"], ["sea"], ["bee"]]
+    assert (stats.files, stats.repeats_skipped, stats.broken_links_skipped) == (3, 3, 2)
+    assert list(Corpus(corpus)) == sentences
+
+
+def test_a_link_up_the_tree_is_not_followed_to_what_is_beside_the_corpus(tmp_path):
+    write(tmp_path / "corpus" / "a.txt", "ay\n")
+    write(tmp_path / "beside" / "b.txt", "not in the corpus\n")
+    (tmp_path / "corpus" / "up").symlink_to("..")
+    (tmp_path / "corpus" / "root").symlink_to("/")
+    sentences, stats = read_all(tmp_path / "corpus")
+    assert sentences == [["ay"]]
+    assert stats.repeats_skipped == 2
+
+
+def test_a_folder_reached_only_through_links_is_read_once(tmp_path):
+    (tmp_path / "twice-a").symlink_to("real")
+    (tmp_path / "twice-b").symlink_to("real")
+    write(tmp_path / "real" / "x.txt", "ex\n")
+    corpus = tmp_path
+    sentences, stats = read_all(corpus)
+    assert sentences == [["ex"]]  # through the first link in name order: real/ comes after
+    assert stats.repeats_skipped == 2
+
+
+def test_a_folder_of_only_broken_links_says_what_it_skipped(tmp_path):
+    (tmp_path / "gone").symlink_to("nowhere")
+    (tmp_path / "self").symlink_to(".")
+    with pytest.raises(CorpusError, match="no files in folder .*, and 1 links to nothing, and 1 "
+                                          "links to a folder or file already read"):
+        corpus_files(tmp_path)
+
+
+def test_an_unreadable_subfolder_is_an_error_not_a_silent_skip(tmp_path):
+    write(tmp_path / "a.txt", "ay\n")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    with mock.patch("os.scandir", side_effect=[os.scandir(tmp_path),
+                                               PermissionError(13, "Permission denied")]):
+        with pytest.raises(CorpusError, match=f"cannot list the folder {locked}: Permission denied"):
+            corpus_files(tmp_path)
+
+
+def test_names_moved_to_w2v_sources_are_still_importable_from_w2v_corpus():
+    from w2v import sources
+    for name in ["BINARY_CHECK_BYTES", "MAX_UNREADABLE_SHARE", "READ_ERRORS", "STDIN",
+                 "check_not_binary", "corpus_files", "open_decompressed", "open_text"]:
+        assert getattr(corpus_module, name) is getattr(sources, name)
+        assert name in corpus_module.__all__
 
 
 def test_a_single_file_is_its_own_corpus(tmp_path):

@@ -1,5 +1,6 @@
 """Input as a hostile or careless user gives it: pipes and devices, tokens
-longer than any buffer, binary files to every reader, broken CSV quoting.
+longer than any buffer, binary files to every reader, broken CSV quoting,
+endless streams to the disk and FIFOs that nobody writes to.
 Each class is tested through the library and through the real CLI, in a
 subprocess with a timeout so that a hang fails instead of blocking."""
 
@@ -7,18 +8,25 @@ import gc
 import gzip
 import os
 import random
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
+import warnings
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import w2v
 from w2v import corpus as corpus_module
+from w2v import sources
 from w2v.corpus import Corpus, ReadStats, open_text, read_sentences
 from w2v.errors import CorpusError, W2VError
 from w2v.sessions import read_baskets, read_interactions, read_item_titles, read_sessions
@@ -168,7 +176,7 @@ def test_the_copy_is_deleted_when_the_corpus_is_closed_or_collected():
 
 def test_a_full_tmpdir_while_copying_is_one_corpus_error(monkeypatch):
     # /dev/full fails every write with ENOSPC, as a full disk does.
-    monkeypatch.setattr(corpus_module.tempfile, "TemporaryFile", lambda: open("/dev/full", "w+b"))
+    monkeypatch.setattr(sources.tempfile, "TemporaryFile", lambda: open("/dev/full", "w+b"))
     with pipe_with(TEXT.encode() * 100) as pipe:
         with pytest.raises(CorpusError, match=r"no room in TMPDIR \(.*\) for the copy of /dev/fd/"):
             Corpus(pipe)
@@ -398,3 +406,174 @@ def test_cli_min_rating_nan_is_refused_before_reading(tmp_path):
                  "--min-rating nan", timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr  # a usage error
     assert "Error: Invalid value for '--min-rating': 'nan' is not a finite number" in done.stderr
+
+
+# --- 5. endless and silent inputs --------------------------------------------------------
+
+
+def _disk_of(total: int, free_before: int):
+    """A stand-in for os.fstatvfs: a disk of ``total`` bytes whose free space
+    is ``free_before`` less what the file being written holds."""
+    def fstatvfs(fd):
+        free = free_before - os.fstat(fd).st_size
+        return SimpleNamespace(f_frsize=4096, f_blocks=total // 4096, f_bavail=max(free, 0) // 4096)
+    return fstatvfs
+
+
+def test_the_copy_of_a_stream_stops_before_tmpdir_falls_below_its_reserve(monkeypatch):
+    # 1 GiB disk, 60 MiB free: the reserve is 5% (51.2 MiB), so the copy may take
+    # at most 8.8 MiB; it is looked at every 4 MiB, and stops at the look after 8 MiB (and
+    # the first 64 KiB, read alone for the binary check).
+    monkeypatch.setattr(sources.os, "fstatvfs", _disk_of(1 << 30, 60 << 20))
+    with pipe_with(b"the cat sat\n" * (2 << 20)) as pipe:  # 24 MiB
+        with pytest.raises(CorpusError, match=r"/dev/fd/\d+ is too long to copy to TMPDIR \(.+\): "
+                           r"stopped after reading 8\.5 MB, with 54\.5 MB left free there; set "
+                           r"TMPDIR to a folder with more room, or save the input to a regular"):
+            Corpus(pipe)
+
+
+def test_a_stream_shorter_than_the_first_look_is_copied_whatever_the_room(monkeypatch):
+    monkeypatch.setattr(sources.os, "fstatvfs", _disk_of(1 << 30, 0))  # a full disk, as it says
+    with pipe_with(TEXT.encode()) as pipe:
+        assert len(list(Corpus(pipe))) == 300  # less than 4 MiB: never looked at
+
+
+def test_max_spool_bytes_bounds_the_copy(text_file):
+    with pipe_with(TEXT.encode()) as pipe:
+        with pytest.raises(CorpusError, match=r"/dev/fd/\d+ is longer than the 1\.0 kB that a copy "
+                                              r"of it may take \(max_spool_bytes\)"):
+            Corpus(pipe, max_spool_bytes=1000)
+    with pipe_with(TEXT.encode()) as pipe:
+        assert len(list(Corpus(pipe, max_spool_bytes=len(TEXT)))) == 300
+    with pytest.raises(w2v.SettingsError, match="max_spool_bytes must be"):
+        Corpus(text_file, max_spool_bytes=0)
+
+
+def test_cli_stops_an_endless_standard_input_before_a_small_tmpdir_is_full(tmp_path):
+    """Through a real 32 MiB tmpfs, in a mount namespace of its own (root only)."""
+    if shutil.which("unshare") is None or shell("unshare -m true", timeout=30).returncode != 0:
+        pytest.skip("needs unshare -m (root) for a private tmpfs")
+    small = tmp_path / "small"
+    small.mkdir()
+    script = (f"mount -t tmpfs -o size=32m tmpfs {small} || exit 77; yes 'the cat sat' | "
+              f"TMPDIR={small} $W2V train - -o {tmp_path / 'm.w2v'} {TRAIN}")
+    done = shell(f"unshare -m bash -c {shlex.quote(script)}", timeout=120)
+    if done.returncode == 77:
+        pytest.skip("cannot mount a tmpfs here")
+    line = one_error_line(done)
+    assert f"standard input is too long to copy to TMPDIR ({small}): stopped after reading" in line
+    assert "No space left" not in line  # stopped by the bound, not by a full disk
+
+
+@pytest.fixture(scope="module")
+def item_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("items")
+    (folder / "b.txt").write_text("a b c\nb c d\n" * 20)
+    model = folder / "i.w2v"
+    assert shell(f"$W2V item2vec {folder / 'b.txt'} -o {model} --epochs 1 -q").returncode == 0
+    return model
+
+
+def waiting(fifo) -> str:
+    return f"waiting for a program to write to the FIFO {fifo} (Ctrl-C to stop)"
+
+
+@contextmanager
+def late_fifo(path: Path, data: bytes, delay: float):
+    """A FIFO at ``path`` that a thread opens and fills only ``delay`` seconds from now."""
+    os.mkfifo(path)
+
+    def feed():
+        time.sleep(delay)
+        with open(path, "wb") as fifo:
+            fifo.write(data)
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    yield path
+    thread.join(timeout=10)
+
+
+def test_a_silent_fifo_is_waited_for_with_one_warning_then_read(tmp_path, text_file):
+    with late_fifo(tmp_path / "fifo", TEXT.encode(), delay=1.5) as fifo:
+        with pytest.warns(UserWarning) as caught:
+            sentences = list(read_sentences(fifo))
+    assert sentences == list(read_sentences(text_file))
+    assert [str(w.message) for w in caught] == [waiting(fifo)]
+
+
+def test_a_fifo_with_a_prompt_writer_gives_no_warning(tmp_path):
+    with fifo_with(tmp_path / "fifo", TEXT.encode()) as fifo, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(Corpus(fifo))) == 300
+
+
+def test_a_fifo_whose_writer_came_and_went_is_empty_not_a_hang(tmp_path):
+    # Linux reports a hang-up to a reader only for a writer that came after it
+    # opened the FIFO; one that came before is as if it never did.
+    with late_fifo(tmp_path / "fifo", b"", delay=0.3) as fifo:
+        with sources.open_bytes(fifo) as stream:
+            assert stream.read() == b""
+
+
+def _collected(stream) -> tuple[list[str], threading.Thread]:
+    """The lines of ``stream`` (a subprocess's stderr), gathered by a thread as they come."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(stream.readline, "")), daemon=True)
+    reader.start()
+    return lines, reader
+
+
+def _wait_for(lines: list[str], text: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [line for line in list(lines) if text in line]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no line with {text!r} within {timeout} s: {lines}")
+
+
+FIFO_COMMANDS = {
+    "train": "train {fifo} -o {out} " + TRAIN,
+    "item2vec": "item2vec {fifo} -o {out} --epochs 1 -q",
+    "recommend": "recommend a -m {model} --items-file {fifo}",
+}
+
+
+@pytest.mark.parametrize("command", sorted(FIFO_COMMANDS))
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_cli_waiting_for_a_fifo_says_so_and_stops_at_once_on_a_signal(
+        tmp_path, item_model, command, signum, status):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    arguments = FIFO_COMMANDS[command].format(fifo=fifo, out=tmp_path / "m.w2v", model=item_model)
+    process = subprocess.Popen([W2V, *arguments.split()], stderr=subprocess.PIPE, text=True)
+    try:
+        lines, reader = _collected(process.stderr)
+        line = _wait_for(lines, "waiting for", timeout=60)
+        assert line == f"warning: {waiting(fifo)}\n"
+        process.send_signal(signum)
+        assert process.wait(timeout=10) == status
+        reader.join(timeout=10)
+        said = "".join(lines)
+        assert "Traceback" not in said
+        last = said.strip().splitlines()[-1]
+        assert last.startswith("interrupted" if signum == signal.SIGINT else "terminated"), said
+    finally:
+        process.kill()
+        process.wait()
+        process.stderr.close()
+
+
+def test_cli_trains_on_what_a_late_writer_puts_in_the_fifo(tmp_path, file_and_model):
+    text_file, from_file = file_and_model
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    done = shell(f"(sleep 2; cat {text_file} > {fifo}) & $W2V train {fifo} -o {tmp_path / 'm.w2v'} "
+                 f"{TRAIN}; status=$?; wait; exit $status", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"warning: {waiting(fifo)}\n"
+    from_fifo = w2v.load(tmp_path / "m.w2v")
+    assert from_fifo.words_trained_ == from_file.words_trained_
+    assert np.array_equal(from_fifo.W_in_, from_file.W_in_)
