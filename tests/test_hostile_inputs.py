@@ -1,6 +1,6 @@
 """Input as a hostile or careless user gives it: pipes and devices, tokens
 longer than any buffer, binary files to every reader, broken CSV quoting,
-endless streams to the disk and FIFOs that nobody writes to.
+endless streams (to the disk and to memory) and FIFOs that nobody writes to.
 Each class is tested through the library and through the real CLI, in a
 subprocess with a timeout so that a hang fails instead of blocking."""
 
@@ -26,6 +26,7 @@ import pytest
 
 import w2v
 from w2v import corpus as corpus_module
+from w2v import sessions as sessions_module
 from w2v import sources
 from w2v.corpus import Corpus, ReadStats, open_text, read_sentences
 from w2v.errors import CorpusError, W2VError
@@ -465,6 +466,15 @@ def test_cli_stops_an_endless_standard_input_before_a_small_tmpdir_is_full(tmp_p
     assert "No space left" not in line  # stopped by the bound, not by a full disk
 
 
+def _w2v_start_size() -> int:
+    """Bytes of address space the w2v command takes before it reads anything."""
+    program = ("import resource, w2v_cli.main; "
+               "print(int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize())")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    return int(done.stdout)
+
+
 @pytest.fixture(scope="module")
 def item_model(tmp_path_factory):
     folder = tmp_path_factory.mktemp("items")
@@ -472,6 +482,73 @@ def item_model(tmp_path_factory):
     model = folder / "i.w2v"
     assert shell(f"$W2V item2vec {folder / 'b.txt'} -o {model} --epochs 1 -q").returncode == 0
     return model
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc/self/statm")
+@pytest.mark.parametrize("command, holds", [
+    ("yes 'a b c' | {limit}; exec $W2V item2vec - -o {out} -q)", "sessions"),
+    ("(echo user,item; seq -f 'u%.0f,i1' 1 inf) | {limit}; exec $W2V item2vec - -o {out} -q)",
+     "sessions"),
+    ("{limit}; exec $W2V recommend a -m {model} --items-file <(seq -f 'x%.0f|t' 1 inf))",
+     "item titles"),
+])
+def test_an_endless_pipe_of_sessions_or_titles_stops_before_memory_runs_out(
+        tmp_path, item_model, command, holds):
+    # Room for the reserve (256 MiB) and some 200 MB of sessions: seconds of reading.
+    limit = f"(ulimit -v {(_w2v_start_size() + (450 << 20)) // 1024}"
+    done = shell(command.format(limit=limit, out=tmp_path / "y.w2v", model=item_model),
+                 timeout=120)
+    line = one_error_line(done)
+    assert f"holds more {holds} than fit in memory: stopped after reading" in line
+    assert "out of memory" not in line and "MemoryError" not in done.stderr
+
+
+def test_session_readers_stop_when_the_memory_left_is_below_the_reserve(tmp_path, monkeypatch):
+    path = tmp_path / "b.txt"
+    path.write_text("a b c\n" * 400_000)  # 2.4 MB: two looks at the memory left
+    looks = []
+    monkeypatch.setattr(sessions_module, "_memory_left",
+                        lambda: looks.append(1) or (1 << 40 if len(looks) < 2 else 1 << 20))
+    with pytest.raises(CorpusError, match=rf"{path} holds more sessions than fit in memory: "
+                                          r"stopped after reading 349,526 lines \(2\.1 MB\), "
+                                          r"with 1\.0 MB of memory left"):
+        read_baskets(path)
+    assert len(looks) == 2
+
+
+def test_a_memory_error_while_reading_is_the_same_corpus_error(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    path.write_text(TABLE)
+
+    def no_memory(*args):
+        raise MemoryError
+    monkeypatch.setattr(sessions_module, "_group", no_memory)
+    with pytest.raises(CorpusError, match=f"{path} holds more sessions than fit in memory: "
+                                          "stopped after reading 201 lines") as caught:
+        read_interactions(path)
+    assert caught.value.__context__ is None  # the frames that held the rows are freed
+
+
+def test_memory_left_subtracts_what_the_process_already_takes_of_its_address_space():
+    program = ("import resource; from w2v.sessions import _memory_left; "
+               "resource.setrlimit(resource.RLIMIT_AS, (8 << 30, resource.RLIM_INFINITY)); "
+               "size = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize(); "
+               "print(size, _memory_left())")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    size, left = map(int, done.stdout.split())
+    assert abs(left - ((8 << 30) - size)) < 64 << 20 or left < (8 << 30) - size
+
+
+def test_memory_left_in_a_cgroup_counts_the_page_cache_as_free(tmp_path, monkeypatch):
+    (tmp_path / "memory.max").write_text("4000000000\n")
+    (tmp_path / "memory.current").write_text("3000000000\n")
+    (tmp_path / "memory.stat").write_text("anon 900000000\nfile 2000000000\nshmem 100000000\n")
+    monkeypatch.setattr(sessions_module, "_CGROUP_FOLDER", tmp_path)
+    # 3 GB in use, of which 1.9 GB is page cache that can be reclaimed: 2.9 GB left.
+    assert sessions_module._cgroup_memory_left() == 2_900_000_000
+    (tmp_path / "memory.max").write_text("max\n")
+    assert sessions_module._cgroup_memory_left() is None
 
 
 def waiting(fifo) -> str:

@@ -313,6 +313,21 @@ def test_impossible_settings_are_refused_before_reading(tmp_path, options):
         read_sessions(missing, **options)
 
 
+@pytest.mark.parametrize("delimiter", ["", ",;", '"', "\n", "\r", "\0", "a", "7", "é", b",", 44])
+def test_a_delimiter_that_cannot_separate_fields_is_refused_before_reading(tmp_path, delimiter):
+    missing = tmp_path / "not-read.csv"
+    with pytest.raises(SettingsError, match="delimiter must be one field-separating character"):
+        read_interactions(missing, delimiter=delimiter)
+    with pytest.raises(SettingsError, match="delimiter must be one field-separating character"):
+        read_sessions(missing, delimiter=delimiter)
+
+
+@pytest.mark.parametrize("delimiter", [" ", "\t", ":", "\x1f"])
+def test_any_other_single_character_is_a_delimiter(tmp_path, delimiter):
+    path = write(tmp_path, f"user{delimiter}item\nu1{delimiter}a\nu1{delimiter}b\n")
+    assert read_interactions(path, delimiter=delimiter).sessions == [["a", "b"]]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(",\t ;|ab\r\u00e9", max_size=20), st.sampled_from([",", "\t", ";", "|"]))
 def test_lines_without_quotes_are_split_as_the_csv_module_would(text, delimiter):

@@ -16,30 +16,37 @@ their line numbers, and either skipped (and counted) or refused, as the caller
 chooses: nothing is dropped silently. A malformed row (a quote left open, say)
 is one bad row: the rows after it are read.
 
-Files may be compressed, pipes, or ``-`` for standard input: each is read
-once. Binary data is refused (see `w2v.corpus.check_not_binary`), and no line
-or record longer than `MAX_RECORD_CHARS` is held in memory.
+Files may be compressed, pipes, FIFOs or ``-`` for standard input: each is
+read once (see `w2v.sources`). Binary data is refused (see
+`w2v.sources.check_not_binary`), and no line or record longer than
+`MAX_RECORD_CHARS` is held in memory. Sessions are held in memory for
+training, so reading stops with a `CorpusError` before what it holds leaves
+less than `MEMORY_RESERVE_BYTES` of memory to the process: an endless pipe
+is an error, never a ``MemoryError`` or a machine out of memory.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import math
 import os
 import re
+import resource
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .corpus import READ_ERRORS, STDIN, open_decompressed, open_text
 from .errors import CorpusError, SettingsError
+from .settings import available_memory
+from .sources import READ_ERRORS, display_name, format_size, is_stdin, open_decompressed, open_text
 
-__all__ = ["BadRow", "BadRowError", "HEADER_NAMES", "MAX_RECORD_CHARS", "MAX_RECORD_LINES", "ROLES",
-           "SessionStats", "Sessions", "parse_duration", "read_baskets", "read_interactions",
-           "read_item_titles", "read_sessions"]
+__all__ = ["BadRow", "BadRowError", "HEADER_NAMES", "MAX_RECORD_CHARS", "MAX_RECORD_LINES",
+           "MEMORY_RESERVE_BYTES", "ROLES", "SessionStats", "Sessions", "parse_duration",
+           "read_baskets", "read_interactions", "read_item_titles", "read_sessions"]
 
 #: What a column of an interactions table can hold.
 ROLES = ("user", "item", "timestamp", "rating")
@@ -61,8 +68,16 @@ MAX_RECORD_CHARS = 1 << 22
 #: breaks). A quote left open makes the record run on: beyond this, its first
 #: line is a bad row and reading goes on at the line after it.
 MAX_RECORD_LINES = 100
+#: Reading stops with a `CorpusError` when less memory than this is left to
+#: the process: room for what reading takes between two looks (see
+#: `MEMORY_CHECK_CHARS`), for reporting the error, and for the rest of the system.
+MEMORY_RESERVE_BYTES = 256 << 20
+#: Characters read between two looks at the memory left: a megabyte of short
+#: lines (the costliest to hold) takes at most about 40 MB as sessions.
+MEMORY_CHECK_CHARS = 1 << 20
+# Where the process's cgroup (v2) shows its memory limit and use.
+_CGROUP_FOLDER = Path("/sys/fs/cgroup")
 
-_BASKET_SEPARATOR = re.compile(r"[,\s]+")
 _DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhdw]?)\s*", re.IGNORECASE)
 _SECONDS_PER_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -160,18 +175,18 @@ def read_baskets(path: str | os.PathLike, *, on_bad_rows: str = "skip") -> Sessi
     ``[["milk", "bread", "eggs"], ["Milk", "007"]]``.
     """
     _check_on_bad_rows(on_bad_rows)
-    with _open(path) as stream:
-        return _baskets(_Lines(stream), _name(path), on_bad_rows)
+    return _reading(path, lambda lines: _baskets(lines, on_bad_rows))
 
 
-def _baskets(lines: _Lines, name: str, on_bad_rows: str) -> Sessions:
+def _baskets(lines: _Lines, on_bad_rows: str) -> Sessions:
     stats = SessionStats()
     sessions = []
     for number, line in lines:
         if line is None:
-            _bad_row(stats, name, BadRow(number, _too_long()), on_bad_rows)
+            _bad_row(stats, lines.name, BadRow(number, _too_long()), on_bad_rows)
             continue
-        items = [item for item in _BASKET_SEPARATOR.split(line) if item]
+        # Commas and whitespace separate items: str.split's whitespace is re's \s.
+        items = line.replace(",", " ").split()
         if items:
             sessions.append(items)
             stats.items += len(items)
@@ -208,8 +223,9 @@ def read_interactions(path: str | os.PathLike, *, columns: Sequence[str] | None 
     header : bool
         The first line names the columns (and is not data).
     delimiter : str, optional
-        The field separator; by default the first of tab, comma, semicolon and
-        ``|`` found in the first line.
+        The field separator, one character that is neither a letter, a
+        digit, a quote, a line break nor NUL; by default the first of tab,
+        comma, semicolon and ``|`` found in the first line.
     min_rating : float, optional
         Keep only rows rated at least this (needs a rating column).
     session_gap : float, optional
@@ -230,10 +246,12 @@ def read_interactions(path: str | os.PathLike, *, columns: Sequence[str] | None 
     Raises
     ------
     SettingsError
-        Before reading, for a ``min_rating`` that is not a finite number, a
-        ``session_gap`` that is not positive, or an unknown ``on_bad_rows``.
+        Before reading, for a ``delimiter`` that cannot be one, a
+        ``min_rating`` that is not a finite number, a ``session_gap`` that is
+        not positive, or an unknown ``on_bad_rows``.
     CorpusError
-        If the file is missing, binary, damaged or has no usable header.
+        If the file is missing, binary, damaged, has no usable header, or
+        holds more than fits in memory.
 
     Notes
     -----
@@ -245,15 +263,17 @@ def read_interactions(path: str | os.PathLike, *, columns: Sequence[str] | None 
     A table ``user,item,timestamp`` with rows ``u1,b,20``, ``u2,a,5`` and
     ``u1,a,10`` gives sessions ``[["a", "b"], ["a"]]`` for users ``["u1", "u2"]``.
     """
-    _check_table_options(min_rating, session_gap, on_bad_rows)
-    with _open(path) as stream:
-        return _interactions(_Lines(stream), _name(path), columns, header, delimiter, min_rating,
-                             session_gap, on_bad_rows)
+    _check_table_options(delimiter, min_rating, session_gap, on_bad_rows)
+    return _reading(path, lambda lines: _interactions(lines, columns, header, delimiter,
+                                                      min_rating, session_gap, on_bad_rows))
 
 
-def _check_table_options(min_rating, session_gap, on_bad_rows) -> None:
+def _check_table_options(delimiter, min_rating, session_gap, on_bad_rows) -> None:
     """Refuse settings that cannot be right, before reading anything."""
     _check_on_bad_rows(on_bad_rows)
+    if delimiter is not None and not _is_delimiter(delimiter):
+        raise SettingsError(f"delimiter must be one field-separating character (such as , ; | "
+                            f"or a tab), not {delimiter!r}")
     if min_rating is not None and not (_is_number(min_rating) and math.isfinite(min_rating)):
         raise SettingsError(f"min_rating must be a finite number, got {min_rating!r}")
     if session_gap is not None and not (_is_number(session_gap) and session_gap > 0):
@@ -265,12 +285,20 @@ def _check_on_bad_rows(on_bad_rows) -> None:
         raise SettingsError(f"on_bad_rows must be 'skip' or 'error', not {on_bad_rows!r}")
 
 
+def _is_delimiter(value) -> bool:
+    """Whether the csv module can split on ``value`` and a field can never hold it unquoted
+    by accident: one character, not a letter or digit, a quote, a line break or NUL."""
+    return isinstance(value, str) and len(value) == 1 and value not in '"\r\n\0' \
+        and not value.isalnum()
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _interactions(lines: _Lines, name: str, columns, header, delimiter, min_rating, session_gap,
+def _interactions(lines: _Lines, columns, header, delimiter, min_rating, session_gap,
                   on_bad_rows) -> Sessions:
+    name = lines.name
     stats = SessionStats()
     rated = min_rating is not None
     # user -> [(timestamp, line number, item)]; dicts keep the users' first-seen order
@@ -455,17 +483,24 @@ class _Lines:
     ``text`` is None for a line longer than `MAX_RECORD_CHARS` characters:
     such a line is skipped as it is read, never held whole.
 
-    ``count`` is how many lines were read so far. ``peek()``, before
-    iterating, looks at the first line without taking it, so that one read of
-    a pipe serves both to tell what a file holds and to read it.
+    ``count`` is how many lines were read so far, ``chars`` how many
+    characters (or bytes) they held. ``peek()``, before iterating, looks at
+    the first line without taking it, so that one read of a pipe serves both
+    to tell what a file holds and to read it. Every `MEMORY_CHECK_CHARS`,
+    reading stops with a CorpusError if the memory left is below
+    `MEMORY_RESERVE_BYTES`: the caller keeps ``holds`` ("sessions") of
+    what it reads, in memory.
     """
 
-    def __init__(self, stream, decode=None):
+    def __init__(self, stream, name: str, holds: str = "sessions", decode=None):
+        self.name = name
+        self.holds = holds
         self._stream = stream
         self._decode = decode  # for a stream of bytes
         self._newline = "\n" if decode is None else b"\n"
         self._peeked = None
         self.count = 0
+        self.chars = 0
 
     def peek(self) -> tuple[int, str | None] | None:
         """The first line, or None for an empty stream; iterating yields it again."""
@@ -484,14 +519,24 @@ class _Lines:
 
     def _read(self) -> Iterator[tuple[int, str | None]]:
         readline, limit, newline = self._stream.readline, MAX_RECORD_CHARS, self._newline
+        next_check = self.chars + MEMORY_CHECK_CHARS
         while text := readline(limit + 1):
             self.count += 1
+            self.chars += len(text)
+            if self.chars >= next_check:
+                self._check_memory()
+                next_check = self.chars + MEMORY_CHECK_CHARS
             if len(text) > limit and not text.endswith(newline):
                 while text and not text.endswith(newline):
                     text = readline(1 << 16)  # the rest of the line, in pieces
                 yield self.count, None
             else:
                 yield self.count, text if self._decode is None else self._decode(text)
+
+    def _check_memory(self) -> None:
+        left = _memory_left()
+        if left is not None and left < MEMORY_RESERVE_BYTES:
+            raise CorpusError(_too_big(self.name, self.holds, self, left))
 
 
 class _Records:
@@ -601,24 +646,25 @@ def read_sessions(path: str | os.PathLike, *, form: str = "auto", **options) -> 
     """
     if form not in ("auto", "baskets", "interactions"):
         raise SettingsError(f"form must be 'auto', 'baskets' or 'interactions', not {form!r}")
-    _check_table_options(options.get("min_rating"), options.get("session_gap"),
-                         options.get("on_bad_rows", "skip"))
-    name = _name(path)
-    with _open(path) as stream:
-        lines = _Lines(stream)
-        if form == "auto":
-            first = lines.peek()
-            is_table = options.get("columns") or (first is not None and first[1] is not None
-                                                  and _is_interactions_header(first[1]))
-            form = "interactions" if is_table else "baskets"
-        if form == "interactions":
-            return _interactions(lines, name, **{**_TABLE_DEFAULTS, **options})
-        defaults = {"header": True, "on_bad_rows": options.get("on_bad_rows", "skip")}
-        given = sorted(key for key, value in options.items() if value != defaults.get(key))
-        if given:
-            raise CorpusError(f"{name} is read as baskets (one per line), which take no "
-                              f"{', '.join(given)}: name its columns to read it as a table")
-        return _baskets(lines, name, defaults["on_bad_rows"])
+    _check_table_options(options.get("delimiter"), options.get("min_rating"),
+                         options.get("session_gap"), options.get("on_bad_rows", "skip"))
+    return _reading(path, lambda lines: _either_form(lines, form, options))
+
+
+def _either_form(lines: _Lines, form: str, options: dict) -> Sessions:
+    if form == "auto":
+        first = lines.peek()
+        is_table = options.get("columns") or (first is not None and first[1] is not None
+                                              and _is_interactions_header(first[1]))
+        form = "interactions" if is_table else "baskets"
+    if form == "interactions":
+        return _interactions(lines, **{**_TABLE_DEFAULTS, **options})
+    defaults = {"header": True, "on_bad_rows": options.get("on_bad_rows", "skip")}
+    given = sorted(key for key, value in options.items() if value != defaults.get(key))
+    if given:
+        raise CorpusError(f"{lines.name} is read as baskets (one per line), which take no "
+                          f"{', '.join(given)}: name its columns to read it as a table")
+    return _baskets(lines, defaults["on_bad_rows"])
 
 
 _TABLE_DEFAULTS = {"columns": None, "header": True, "delimiter": None, "min_rating": None,
@@ -637,25 +683,92 @@ def _is_interactions_header(first: str) -> bool:
     return bool(keys & HEADER_NAMES["user"]) and bool(keys & HEADER_NAMES["item"])
 
 
-def _name(path) -> str:
-    return "standard input" if os.fspath(path) == STDIN else str(path)
+# --- reading a file once, within memory ------------------------------------------
+
+
+def _reading(path, read: Callable[[_Lines], object], holds: str = "sessions",
+             opener=open_text, decode=None):
+    """``read(lines)`` on the `_Lines` of ``path``: the file as text (or as
+    bytes, with ``opener=open_decompressed``, that ``decode`` makes text),
+    decompressed, read once. Binary or damaged data, and more than fits in
+    memory, is a CorpusError; ``holds`` says what ``read`` keeps, for it."""
+    name = display_name(path)
+    if not is_stdin(path):
+        if Path(path).is_dir():
+            raise CorpusError(f"{path} is a folder, not a file of {holds}")
+        if not Path(path).exists():
+            raise CorpusError(f"no such file: {path}")
+    lines = None
+    try:
+        with opener(path) as stream, _cyclic_gc_paused():
+            lines = _Lines(stream, name, holds, decode)
+            return read(lines)
+    except READ_ERRORS as error:
+        raise CorpusError(f"cannot read {name}: {str(error) or type(error).__name__}") from error
+    except MemoryError:
+        pass  # reported below, once the frames of its traceback and what they hold are freed
+    raise CorpusError(_too_big(name, holds, lines))
 
 
 @contextmanager
-def _open(path, opener=open_text):
-    """The file as text (or bytes, with ``opener=open_decompressed``),
-    decompressed, read once; binary or damaged data becomes a CorpusError."""
-    if os.fspath(path) != STDIN:
-        if Path(path).is_dir():
-            raise CorpusError(f"{path} is a folder, not a file of sessions")
-        if not Path(path).exists():
-            raise CorpusError(f"no such file: {path}")
+def _cyclic_gc_paused():
+    """Pause the cyclic garbage collector: what is read are lists and tuples
+    kept until the end, which it would trace again and again to find no
+    garbage, taking more than half of the time of reading baskets."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        with opener(path) as stream:
-            yield stream
-    except READ_ERRORS as error:
-        raise CorpusError(f"cannot read {_name(path)}: {str(error) or type(error).__name__}") \
-            from error
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _too_big(name: str, holds: str, lines: _Lines | None, left: int | None = None) -> str:
+    """The message for a file with more in it than fits in memory."""
+    count, chars = (lines.count, lines.chars) if lines is not None else (0, 0)
+    free = "" if left is None else f", with {format_size(left)} of memory left"
+    return (f"{name} holds more {holds} than fit in memory: stopped after reading {count:,} "
+            f"lines ({format_size(chars)}){free}; read a part of it (such as its first "
+            f"{max(count // 2, 1)} lines), or use a machine with more memory")
+
+
+def _memory_left() -> int | None:
+    """Bytes this process may still allocate: `w2v.settings.available_memory`,
+    made smaller by what is already taken of the limits it reads (the
+    address-space rlimit, the cgroup's limit). None if nothing is known."""
+    bounds = [available_memory(), _address_space_left(), _cgroup_memory_left()]
+    known = [bound for bound in bounds if bound is not None]
+    return min(known) if known else None
+
+
+def _address_space_left() -> int | None:
+    """RLIMIT_AS less the process's current size (from /proc/self/statm)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return soft - pages * resource.getpagesize()
+
+
+def _cgroup_memory_left() -> int | None:
+    """The cgroup's memory.max less what it holds that cannot be reclaimed:
+    all of memory.current but the page cache (memory.stat's file, less shmem)."""
+    try:
+        limit = (_CGROUP_FOLDER / "memory.max").read_text().strip()
+        if not limit.isdigit():
+            return None  # "max": no limit
+        current = int((_CGROUP_FOLDER / "memory.current").read_text())
+        stat_text = (_CGROUP_FOLDER / "memory.stat").read_text()
+        stat = dict(line.split() for line in stat_text.splitlines())
+        cache = int(stat.get("file", 0)) - int(stat.get("shmem", 0))
+    except (OSError, ValueError):
+        return None
+    return int(limit) - (current - max(cache, 0))
 
 
 # --- small helpers for the command line and for titles ---------------------------------
@@ -680,22 +793,24 @@ def read_item_titles(path: str | os.PathLike) -> dict[str, str]:
     UTF-8 (as ``u.item``'s are not). A header row is harmless: it only names
     an item that does not exist. Rows that cannot be read (a quote left open,
     a line longer than `MAX_RECORD_CHARS`) are left out: their items show no
-    title. The file may be compressed, a pipe or ``-``; binary data is refused.
+    title. The file may be compressed, a pipe, a FIFO or ``-``; binary data is
+    refused, and so is a file with more titles than fit in memory.
     """
-    name = _name(path)
-    with _open(path, open_decompressed) as stream:
-        lines = _Lines(stream, decode=_utf8_or_latin1)
-        first = lines.peek()
-        first_text = first[1] if first is not None and first[1] is not None else ""
-        delimiter = next((d for d in ("|", "\t", ",") if d in first_text), None)
-        if delimiter is None:
-            raise CorpusError(f"{name}: expected item id and title separated by |, tab or comma")
-        # Titles may hold quote marks; only comma-separated files quote fields.
-        quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
-        titles = {}
-        for _, fields, _ in _Records(lines, delimiter, quoting).rows():
-            if fields is not None and len(fields) >= 2 and fields[0].strip():
-                titles[fields[0].strip()] = fields[1].strip()
+    return _reading(path, _titles, "item titles", open_decompressed, _utf8_or_latin1)
+
+
+def _titles(lines: _Lines) -> dict[str, str]:
+    first = lines.peek()
+    first_text = first[1] if first is not None and first[1] is not None else ""
+    delimiter = next((d for d in ("|", "\t", ",") if d in first_text), None)
+    if delimiter is None:
+        raise CorpusError(f"{lines.name}: expected item id and title separated by |, tab or comma")
+    # Titles may hold quote marks; only comma-separated files quote fields.
+    quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
+    titles = {}
+    for _, fields, _ in _Records(lines, delimiter, quoting).rows():
+        if fields is not None and len(fields) >= 2 and fields[0].strip():
+            titles[fields[0].strip()] = fields[1].strip()
     return titles
 
 
