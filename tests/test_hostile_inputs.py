@@ -643,14 +643,29 @@ def test_cli_waiting_for_a_fifo_says_so_and_stops_at_once_on_a_signal(
         process.stderr.close()
 
 
-def test_cli_trains_on_what_a_late_writer_puts_in_the_fifo(tmp_path, file_and_model):
+@pytest.mark.parametrize("through", ["fifo", "stdin"])
+def test_cli_trains_on_what_a_late_writer_puts_in_a_fifo_or_pipe(tmp_path, file_and_model, through):
     text_file, from_file = file_and_model
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    done = shell(f"(sleep 2; cat {text_file} > {fifo}) & $W2V train {fifo} -o {tmp_path / 'm.w2v'} "
-                 f"{TRAIN}; status=$?; wait; exit $status", timeout=120)
+    model = tmp_path / "m.w2v"
+    command, waited_for = {
+        "fifo": (f"(sleep 2; cat {text_file} > {fifo}) & $W2V train {fifo} -o {model} {TRAIN}; "
+                 "status=$?; wait; exit $status", f"the FIFO {fifo}"),
+        "stdin": (f"(sleep 2; cat {text_file}) | $W2V train - -o {model} {TRAIN}",
+                  "standard input"),
+    }[through]
+    done = shell(command, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stderr == f"warning: {waiting(fifo)}\n"
-    from_fifo = w2v.load(tmp_path / "m.w2v")
+    assert done.stderr == f"warning: waiting for a program to write to {waited_for} " \
+                          "(Ctrl-C to stop)\n"
+    from_fifo = w2v.load(model)
     assert from_fifo.words_trained_ == from_file.words_trained_
     assert np.array_equal(from_fifo.W_in_, from_file.W_in_)
+
+
+def test_a_prompt_pipe_on_standard_input_gives_no_warning(text_file):
+    done = subprocess.run([sys.executable, "-W", "error", "-c",
+                           "from w2v.corpus import Corpus; print(len(list(Corpus('-'))))"],
+                          input=TEXT, capture_output=True, text=True, timeout=60)
+    assert (done.stdout, done.stderr) == ("300\n", "")

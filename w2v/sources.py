@@ -297,8 +297,9 @@ def open_bytes(path: str | os.PathLike) -> io.BufferedReader:
 
     A FIFO is opened without waiting for a program to open it for writing;
     then the first read waits for data as `wait_for_writer` says, so a wait
-    is never silent and Ctrl-C (or SIGTERM) ends it at once. Standard input
-    that is a terminal is read too, after a warning that says how to end it.
+    is never silent and Ctrl-C (or SIGTERM) ends it at once; so does a pipe
+    on standard input. Standard input that is a terminal is read too, after
+    a warning that says how to end it.
     Closing the stream returned for ``"-"`` leaves the process's standard
     input open.
 
@@ -321,7 +322,7 @@ def open_bytes(path: str | os.PathLike) -> io.BufferedReader:
         if stat.S_ISDIR(mode):
             raise CorpusError(f"cannot open {name}: it is a folder")
         if stat.S_ISFIFO(mode):
-            wait_for_writer(fd, name)
+            wait_for_writer(fd, f"the FIFO {name}")
         os.set_blocking(fd, True)
         return open(fd, "rb")
     except BaseException:
@@ -329,34 +330,40 @@ def open_bytes(path: str | os.PathLike) -> io.BufferedReader:
         raise
 
 
-def wait_for_writer(fd: int, name: str, patience: float = FIFO_PATIENCE_SECONDS) -> None:
-    """Wait until the FIFO (or pipe) open on ``fd`` has data to read or has
+def wait_for_writer(fd: int, what: str, patience: float = FIFO_PATIENCE_SECONDS) -> None:
+    """Wait until the FIFO or pipe open on ``fd`` has data to read or has
     been closed by its writer, saying so if that takes long.
 
     When nothing comes within ``patience`` seconds, one warning says what
-    w2v is waiting for, ``waiting for a program to write to the FIFO NAME
-    (Ctrl-C to stop)``; the wait goes on. A signal whose handler raises
-    (Ctrl-C's ``KeyboardInterrupt``) ends it at once. ``fd`` should be
-    non-blocking: on Linux a FIFO opened so waits for a writer (no hang-up
-    is reported before one came), and reports one once a writer came and
-    went, after which reading gives the end of the file.
+    w2v is waiting for, ``waiting for a program to write to WHAT (Ctrl-C to
+    stop)``, ``what`` being ``"the FIFO NAME"`` or ``"standard input"``; the
+    wait goes on. A signal whose handler raises (Ctrl-C's
+    ``KeyboardInterrupt``, the CLI's SIGTERM) ends it at once. A FIFO should
+    have been opened with ``O_NONBLOCK`` so that the open did not wait:
+    Linux then reports no hang-up before a writer came, and one once a
+    writer came and went, after which reading gives the end of the file.
     """
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     if poller.poll(patience * 1000):
         return
-    warnings.warn(f"waiting for a program to write to the FIFO {name} (Ctrl-C to stop)",
-                  stacklevel=2)
+    warnings.warn(f"waiting for a program to write to {what} (Ctrl-C to stop)", stacklevel=2)
     poller.poll()
 
 
 def _open_stdin() -> io.BufferedReader:
     # A duplicate, so that closing the stream leaves the process's stdin open.
     fd = os.dup(_stdin_fd())
-    if os.isatty(fd):
-        warnings.warn("reading standard input from the terminal: type the text, then Ctrl-D "
-                      "(Ctrl-C to stop)", stacklevel=3)
-    return open(fd, "rb")
+    try:
+        if os.isatty(fd):
+            warnings.warn("reading standard input from the terminal: type the text, then "
+                          "Ctrl-D (Ctrl-C to stop)", stacklevel=3)
+        elif stat.S_ISFIFO(os.fstat(fd).st_mode):
+            wait_for_writer(fd, "standard input")  # a pipe: poll() needs no O_NONBLOCK
+        return open(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _stdin_fd() -> int:
