@@ -295,13 +295,12 @@ def open_bytes(path: str | os.PathLike) -> io.BufferedReader:
     """Open a file, a FIFO or standard input (``"-"``) once, for reading its
     bytes as they are (neither decompressed nor checked).
 
-    A FIFO is opened without waiting for a program to open it for writing;
-    then the first read waits for data as `wait_for_writer` says, so a wait
-    is never silent and Ctrl-C (or SIGTERM) ends it at once; so does a pipe
-    on standard input. Standard input that is a terminal is read too, after
-    a warning that says how to end it.
-    Closing the stream returned for ``"-"`` leaves the process's standard
-    input open.
+    A FIFO is opened without waiting for a program to open it for writing,
+    then its first data is waited for as `wait_for_writer` says: the wait is
+    never silent, and Ctrl-C (or SIGTERM) ends it at once. So is a pipe on
+    standard input. Standard input that is a terminal is read after a
+    warning that says how to end it. Closing the stream returned for ``"-"``
+    leaves the process's standard input open.
 
     Raises
     ------
@@ -343,6 +342,8 @@ def wait_for_writer(fd: int, what: str, patience: float = FIFO_PATIENCE_SECONDS)
     Linux then reports no hang-up before a writer came, and one once a
     writer came and went, after which reading gives the end of the file.
     """
+    if not hasattr(select, "poll"):
+        return  # no poll() here: the first read waits, silently
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     if poller.poll(patience * 1000):
