@@ -108,6 +108,12 @@ def _summary(model, output):
     if stats.special_files_skipped:
         click.echo(f"warning: {stats.special_files_skipped:,} entries of the corpus folder are not "
                    "regular files (FIFOs, sockets, devices) and were skipped", err=True)
+    if getattr(stats, "broken_links_skipped", 0):
+        click.echo(f"warning: {stats.broken_links_skipped:,} links in the corpus folder lead "
+                   "nowhere and were skipped", err=True)
+    if getattr(stats, "repeats_skipped", 0):
+        click.echo(f"note: {stats.repeats_skipped:,} entries of the corpus folder lead to a folder "
+                   "or file already read (a link to . or .., a second link) and were skipped", err=True)
     if stats.long_lines_split:
         click.echo(f"note: {stats.long_lines_split:,} long lines were cut into sentences of at most "
                    f"{model.max_sentence_length:,} tokens, between tokens", err=True)
