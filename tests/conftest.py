@@ -2,6 +2,7 @@
 project's shared data when it is present (CI has it; a bare checkout may not)."""
 
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -56,3 +57,18 @@ def edit_json_member(path, member, edit):
         edit(value)
         return json.dumps(value)
     rewrite_archive(path, change)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 200 KiB tmpfs: a real full disk (needs root and mount)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount_point)],
+                             capture_output=True, timeout=30)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], capture_output=True, timeout=30)

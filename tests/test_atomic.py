@@ -182,21 +182,6 @@ def test_ctrl_c_during_a_save_propagates_and_leaves_the_old_file(tmp_path):
     assert temp_files(tmp_path) == []
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A 200 KiB tmpfs: a real full disk (needs root and mount)."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount_point)],
-                             capture_output=True, timeout=30)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], capture_output=True, timeout=30)
-
-
 def test_a_real_full_disk_leaves_the_old_file_and_frees_the_space(tiny_disk):
     path = tiny_disk / "m.w2v"
     save(path, b"old" * 10_000)

@@ -152,21 +152,6 @@ def test_a_projector_folder_whose_files_are_fifos_is_refused(model_file, tmp_pat
 # --- a full disk -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    """A 200 KiB tmpfs: a real full disk (needs root and mount)."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount_point)],
-                             capture_output=True, timeout=30)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], capture_output=True, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def large_model_file(tmp_path_factory):
     """Vectors of 5,000 words: their text export (about 1 MB) cannot fit on the tiny disk."""
