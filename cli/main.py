@@ -14,7 +14,7 @@ from .evaluate import evaluate
 from .export import export
 from .item2vec import item2vec, recommend
 from .plot import plot, plot_analogy, plot_loss
-from .run import exit_status, stop_on_termination, stopped_word
+from .run import exit_status, restore_handlers, stop_on_termination, stopped_word
 from .similar import neighbours, similar
 from .train import train
 
@@ -38,8 +38,15 @@ class FriendlyGroup(click.Group):
         if sys.stdout is None and ctx.protected_args[:1] and ctx.protected_args[0] in PRINTS_RESULTS:
             # With standard output closed (w2v similar king >&-) the answer would vanish.
             raise click.ClickException("standard output is closed: nowhere to print the results")
-        stop_on_termination()
+        handlers, show_warning = stop_on_termination(), warnings.showwarning
         warnings.showwarning = _one_line_warning
+        try:
+            return self._invoke_friendly(ctx)
+        finally:
+            restore_handlers(handlers)
+            warnings.showwarning = show_warning
+
+    def _invoke_friendly(self, ctx):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):

@@ -20,12 +20,18 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-def stop_on_termination() -> None:
-    """Make SIGTERM and SIGHUP raise `Stopped` in the main thread."""
+def stop_on_termination() -> dict:
+    """Make SIGTERM and SIGHUP raise `Stopped` in the main thread; return the
+    handlers they had, for `restore_handlers` (the CLI may run inside another
+    program, e.g. a test runner, whose handlers must survive it)."""
     def stop(signum, frame):
         raise Stopped(signum)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, stop)
+    return {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+
+
+def restore_handlers(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 def exit_status(interruption: KeyboardInterrupt) -> int:

@@ -151,3 +151,13 @@ def test_standard_input_redirected_from_the_output_is_refused(corpus_file):
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "would overwrite or land in the input -" in result.stderr
     assert corpus_file.read_bytes() == before
+
+
+def test_the_cli_leaves_the_callers_signal_handlers_and_warnings_as_they_were(runner, trained):
+    import signal
+    import warnings
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP), warnings.showwarning)
+    result = runner.invoke(main, ["similar", "a1", "-m", str(trained)])
+    assert result.exit_code == 0
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP),
+            warnings.showwarning) == before
