@@ -12,8 +12,9 @@ from w2v import W2VError
 from .analogy import analogy
 from .evaluate import evaluate
 from .export import export
-from .item2vec import item2vec, recommend
+from .item2vec import item2vec
 from .plot import plot, plot_analogy, plot_loss
+from .recommend import recommend
 from .run import exit_status, restore_handlers, stop_on_termination, stopped_word
 from .similar import neighbours, similar
 from .train import train

@@ -20,14 +20,33 @@ reads any of them.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from .model import Word2Vec
-from .sessions import read_baskets
+from .topk import top_k
+from .errors import SettingsError
+from .sessions import read_sessions
 
-__all__ = ["Item2Vec", "MAX_SESSION_LENGTH"]
+__all__ = ["HISTORY_HALF_LIFE", "Item2Vec", "MAX_SESSION_LENGTH", "MODES", "SCORES", "history_weights"]
+
+#: Scores `Item2Vec.recommend` can rank by.
+SCORES = ("context", "cosine")
+#: How `Item2Vec` reads its data: see its ``mode``.
+MODES = ("auto", "sessions", "baskets")
+# Defaults for sessions, chosen on the validation split of MovieLens-100K
+# (benchmarks/movielens.py; benchmarks/results/movielens.md):
+#: Context window for sessions.
+WINDOW = 5
+#: How many items back a query item's weight halves, for sessions.
+HISTORY_HALF_LIFE = 2.0
+#: Vector size.
+DIM = 64
+#: Passes over the data.
+EPOCHS = 40
 
 #: Sessions longer than this are cut into consecutive pieces (no item is lost,
 #: but items in different pieces are not each other's context).
@@ -43,52 +62,92 @@ class Item2Vec(Word2Vec):
 
     Parameters
     ----------
+    mode : {"auto", "sessions", "baskets"}
+        ``"sessions"``: each session is in time order, so near items are
+        context (``window``) and a query weighs recent items more
+        (``history_half_life``). ``"baskets"``: each basket is a set: every
+        item of it is context of every other, and a query weighs its items
+        alike. ``"auto"`` (default): sessions for data in time order (a
+        `Sessions` read from a table with timestamps, or a plain list of
+        lists), baskets for a baskets file or a table without timestamps.
     window : int, optional
-        None (default): every other item of a session is context, whatever
-        the distance (a basket is a set); the window is then
-        ``max_sentence_length``. An int: only items at most this many
-        positions away, for time-ordered sessions where what is near matters
-        (on MovieLens, 5 did far better than whole histories).
-    min_count : int
-        Items seen fewer times are left out (and cannot be recommended).
+        Context: items at most this many positions apart. Default: `WINDOW`
+        for sessions, the whole basket for baskets.
+    history_half_life : float, optional
+        How many items back a query item's weight halves in `recommend`.
+        Default: `HISTORY_HALF_LIFE` for sessions, ``inf`` (all alike) for
+        baskets.
+    dim, negative, ns_exponent, epochs, min_count :
+        As for ``Word2Vec``; the defaults are the settings that did best on
+        the validation split of MovieLens-100K (benchmarks/movielens.py).
+        ``ns_exponent=0`` (uniform noise, not word2vec's 0.75) makes the
+        context score of `recommend` estimate log P(item | query) up to a
+        constant; 0.75 did worse there, and 1, which takes popularity out of
+        that score, worst.
     sample : float
         Subsampling threshold; off by default, since popular items are what
         recommendations are largely about.
-    epochs : int
-        Passes over the sessions; item data sets are small and rare items
-        need many passes to move away from their random start.
-    ns_exponent : float
-        Noise distribution: item counts to this power. 0 (uniform noise, not
-        word2vec's 0.75) makes the context score of ``recommend`` estimate
-        log P(item | query) up to a constant; on MovieLens
-        (``benchmarks/movielens.py``) it did best, 0.75 worse, and 1, which
-        takes popularity out of that score, worst.
     **params
-        Any other ``Word2Vec`` parameter (``dim``, ``negative``, ``alpha``,
-        ``workers``, ``seed``, ``max_sentence_length``...). Skip-gram, the
-        whole window and ids kept as written are the defaults.
+        Any other ``Word2Vec`` parameter (``alpha``, ``workers``, ``seed``,
+        ``max_sentence_length``...). Skip-gram, unshrunk windows and ids kept
+        as written are the defaults.
 
     Examples
     --------
     >>> from w2v.item2vec import Item2Vec
     >>> baskets = [["milk", "bread"], ["milk", "eggs", "bread"], ["tea", "cake"]] * 50
-    >>> model = Item2Vec(dim=16).train(baskets, progress=None)
+    >>> model = Item2Vec(dim=16, mode="baskets").train(baskets, progress=None)
     >>> [item for item, score in model.recommend("milk", topn=2)]  # doctest: +SKIP
     ['bread', 'eggs']
     >>> model.recommend(["tea"], topn=1, exclude=["cake"], score="cosine")  # doctest: +SKIP
     """
 
-    def __init__(self, *, window: int | None = None, min_count: int = 1, sample: float = 0.0,
-                 epochs: int = 20, ns_exponent: float = 0.0, **params):
+    KIND = "item2vec"
+    PARAMS = Word2Vec.PARAMS + ("mode", "history_half_life")
+
+    def __init__(self, *, mode: str = "auto", window: int | None = None,
+                 history_half_life: float | None = None, dim: int = DIM, negative: int = 5,
+                 ns_exponent: float = 0.0, epochs: int = EPOCHS, min_count: int = 1,
+                 sample: float = 0.0, **params):
         params.setdefault("sg", True)
         params.setdefault("shrink_windows", False)
         params.setdefault("lowercase", False)  # ids from files are never lower-cased
         params.setdefault("max_sentence_length", MAX_SESSION_LENGTH)
-        if window is None:
-            # A window as long as the longest session pairs every two items of it.
-            window = params["max_sentence_length"]
-        super().__init__(window=window, min_count=min_count, sample=sample, epochs=epochs,
-                         ns_exponent=ns_exponent, **params)
+        super().__init__(window=window, dim=dim, negative=negative, ns_exponent=ns_exponent,
+                         epochs=epochs, min_count=min_count, sample=sample, **params)
+        self.mode = mode
+        self.history_half_life = history_half_life
+        # Settings left to the mode, filled in once the mode is known.
+        self._by_mode = {name for name in ("window", "history_half_life")
+                         if getattr(self, name) is None}
+        self._fill_mode_settings()
+
+    def _validate(self, memory: bool = True) -> None:
+        if self.mode not in MODES:
+            raise SettingsError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        self._fill_mode_settings()
+        if not (isinstance(self.history_half_life, (int, float))
+                and not isinstance(self.history_half_life, bool) and self.history_half_life > 0):
+            raise SettingsError(f"history_half_life must be a number > 0 (inf: all items "
+                                f"alike), got {self.history_half_life!r}")
+        super()._validate(memory)
+
+    def _fill_mode_settings(self) -> None:
+        """Window and half-life for the mode, where not given; "auto" counts as
+        sessions until the data says otherwise (see `_sentences`)."""
+        baskets = self.mode == "baskets"
+        if "window" in self._by_mode:
+            self.window = self.max_sentence_length if baskets else WINDOW
+        if "history_half_life" in self._by_mode:
+            # A window spanning whole sessions treats them as sets, whatever the mode.
+            as_sets = baskets or self.window >= self.max_sentence_length
+            self.history_half_life = math.inf if as_sets else HISTORY_HALF_LIFE
+
+    def _settle_mode(self, data) -> None:
+        """Decide "auto" from the data, before the first training."""
+        if self.mode == "auto" and self.vocab_ is None:
+            self.mode = "sessions" if getattr(data, "ordered", True) else "baskets"
+            self._fill_mode_settings()
 
     @property
     def whole_session(self) -> bool:
@@ -96,21 +155,25 @@ class Item2Vec(Word2Vec):
         return not self.shrink_windows and self.window >= self.max_sentence_length
 
     def _sentences(self, corpus):
-        # A path is a baskets file here, not text to tokenize.
-        if isinstance(corpus, (str, Path)):
-            return read_baskets(corpus)
-        return super()._sentences(corpus)
+        # A path is baskets or an interactions table here, not text to tokenize.
+        data = read_sessions(corpus) if isinstance(corpus, (str, Path)) else corpus
+        self._settle_mode(data)
+        return super()._sentences(data)
 
-    def recommend(self, items, topn: int = 10, exclude=(),
-                  score: str = "context") -> list[tuple[str, float]]:
+    def recommend(self, items, topn: int = 10, exclude=(), score: str = "context",
+                  half_life: float | None = None) -> list[tuple[str, float]]:
         """Items for someone who has ``items``, best first.
 
         Parameters
         ----------
         items : str or list of str
-            One item or several (a user's recent history, a basket); the query
-            is the mean of their vectors, so repeating an item weighs it more.
-            Each must be in the model.
+            One item, a basket, or a user's whole history in time order (oldest
+            first). The query is a weighted mean of their vectors in which an
+            item's weight halves every ``half_life`` items back from the most
+            recent (see `history_weights`): what a user did last says most about
+            what comes next, so a whole history can be passed as it is. Items
+            not in the model (too rare to have a vector) are skipped; at least
+            one must be in it.
         topn : int
             How many items to return (fewer if the model has fewer).
         exclude : iterable of str
@@ -118,14 +181,18 @@ class Item2Vec(Word2Vec):
             not in the model are ignored. The query items are always excluded.
         score : {"context", "cosine"}
             ``"context"``: the model's own prediction of the items found in the
-            same session, ``v . u_c`` for the mean input vector ``v`` of the
-            query and each item's output vector ``u_c`` (the "IN-OUT" score of
-            Nalisnick et al. 2016): items that go *with* the query. With
-            ``ns_exponent=0`` it estimates the mean over query items q of
-            log P(c | q), up to a constant, so popular items rank high;
-            higher exponents discount popularity (1: pointwise mutual information).
+            same session, ``v . u_c`` for the query's input vector ``v`` and
+            each item's output vector ``u_c`` (the "IN-OUT" score of Nalisnick
+            et al. 2016): items that go *with* the query. With ``ns_exponent=0``
+            it estimates the weighted mean over query items q of log P(c | q),
+            up to a constant, so popular items rank high; higher exponents
+            discount popularity (1: pointwise mutual information).
             ``"cosine"``: cosine similarity between input vectors (``wv``):
             items *like* the query, used in the same contexts (substitutes).
+        half_life : float, optional
+            How many items back a history item's weight halves; ``inf`` weighs
+            every item alike (a basket). Default: the model's
+            ``history_half_life``.
 
         Returns
         -------
@@ -135,30 +202,76 @@ class Item2Vec(Word2Vec):
         Raises
         ------
         UnknownWordError
-            A query item is not in the model (a ``KeyError``).
+            No query item is in the model (a ``KeyError``).
         """
         items = [items] if isinstance(items, str) else list(items)
         if not items:
             raise ValueError("recommend needs at least one item")
-        if not isinstance(topn, int) or topn < 1:
+        return self.recommend_many([items], topn=topn, exclude=[exclude], score=score,
+                                   half_life=half_life)[0]
+
+    def recommend_many(self, histories, topn: int = 10, exclude=None, score: str = "context",
+                       half_life: float | None = None) -> list[list[tuple[str, float]]]:
+        """`recommend` for many users at once: one list of (item, score) per history.
+
+        ``exclude``, when given, holds one iterable of items per history. The
+        scores of all histories are computed together, as matrix products, so
+        this is much faster than one `recommend` call per user; a history with
+        no item in the model gets an empty list.
+        """
+        if not isinstance(topn, int) or isinstance(topn, bool) or topn < 1:
             raise ValueError(f"topn must be a whole number >= 1, got {topn!r}")
-        wv = self.wv
-        rows = [wv.index(item) for item in items]  # UnknownWordError names a missing one
-        if score == "context":
-            scores = self.W_out_ @ self.W_in_[rows].mean(axis=0)
-        elif score == "cosine":
-            query = wv.unit_vectors[rows].mean(axis=0)
-            scores = wv.unit_vectors @ (query / max(float(np.linalg.norm(query)), 1e-30))
-        else:
+        if score not in SCORES:
             raise ValueError(f"score must be 'context' or 'cosine', not {score!r}")
-        scores[rows] = -np.inf
-        scores[[wv.key_to_index[item] for item in exclude if item in wv]] = -np.inf
-        return _best(scores, topn, wv.index_to_key)
+        histories = [[h] if isinstance(h, str) else list(h) for h in histories]
+        exclude = [()] * len(histories) if exclude is None else list(exclude)
+        if len(exclude) != len(histories):
+            raise ValueError(f"{len(histories)} histories but {len(exclude)} exclusion lists")
+        half_life = self.history_half_life if half_life is None else half_life
+        weights, seen = self._query_weights(histories, exclude, half_life)
+        if len(histories) == 1 and weights.nnz == 0:
+            first = histories[0][0] if histories[0] else ""
+            self.wv.index(first)  # raises UnknownWordError with suggestions
+        queries = np.asarray(weights @ self.W_in_)
+        if score == "context":
+            scores = queries @ self.W_out_.T
+        else:
+            unit = self.wv.unit_vectors
+            queries = np.asarray(weights @ unit)
+            queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-30)
+            scores = queries @ unit.T
+        scores[seen.nonzero()] = -np.inf
+        keys = self.wv.index_to_key
+        return [[(keys[j], float(row[j])) for j in best if np.isfinite(row[j])] if w.nnz else []
+                for row, best, w in zip(scores, top_k(scores, topn), weights)]
+
+    def _query_weights(self, histories, exclude, half_life):
+        """Sparse (history x item) matrices: each history's query weights, and
+        the items each may not be recommended (its own and its exclusions)."""
+        index = self.wv.key_to_index
+        rows, cols, values, seen_rows, seen_cols = [], [], [], [], []
+        for r, (history, excluded) in enumerate(zip(histories, exclude)):
+            known = [index[item] for item in history if item in index]
+            rows += [r] * len(known)
+            cols += known
+            values += list(history_weights(len(known), half_life))
+            banned = set(known) | {index[item] for item in excluded if item in index}
+            seen_rows += [r] * len(banned)
+            seen_cols += banned
+        shape = (len(histories), len(index))
+        weights = sparse.csr_matrix((values, (rows, cols)), shape=shape, dtype=np.float32)
+        # Each history's weights sum to one: its query is a weighted mean.
+        totals = np.asarray(weights.sum(axis=1)).ravel()
+        weights = sparse.diags(1 / np.maximum(totals, 1e-30)).astype(np.float32) @ weights
+        seen = sparse.csr_matrix((np.ones(len(seen_rows), bool), (seen_rows, seen_cols)),
+                                 shape=shape)
+        return weights.tocsr(), seen
 
 
-def _best(scores: np.ndarray, topn: int, keys: list[str]) -> list[tuple[str, float]]:
-    """The ``topn`` highest finite scores with their keys, best first."""
-    topn = min(topn, len(scores))
-    best = np.argpartition(-scores, topn - 1)[:topn] if topn < len(scores) else np.arange(topn)
-    best = best[np.argsort(-scores[best], kind="stable")]
-    return [(keys[i], float(scores[i])) for i in best if np.isfinite(scores[i])]
+def history_weights(length: int, half_life: float) -> np.ndarray:
+    """Weights of a history's items, oldest first: the most recent weighs 1, and
+    each step back multiplies the weight by ``2 ** (-1 / half_life)``."""
+    if not half_life > 0:
+        raise ValueError(f"half_life must be > 0, got {half_life!r}")
+    age = np.arange(length - 1, -1, -1, dtype=np.float64)
+    return np.exp2(-age / half_life)

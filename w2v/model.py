@@ -138,6 +138,15 @@ class Word2Vec:
 
     # --- settings -------------------------------------------------------------
 
+    #: What a model file records this class as (its ``kind``): ``load`` gives
+    #: back the class that saved it.
+    KIND = "word2vec"
+    _KINDS: dict[str, type] = {}  # kind -> class; Word2Vec adds itself below
+
+    def __init_subclass__(cls, **kwargs):  # each kind registers itself
+        super().__init_subclass__(**kwargs)
+        Word2Vec._KINDS[cls.KIND] = cls
+
     PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "share_noise", "min_count", "sample", "epochs", "alpha",
               "min_alpha", "ns_exponent", "max_vocab_size", "max_sentence_length",
               "lowercase", "workers", "seed", "batch_words")
@@ -537,9 +546,10 @@ class Word2Vec:
         from . import __version__
         meta = {
             "created_by": f"w2v {__version__}",
+            "kind": self.KIND,
             "vocab_size": len(self.vocab_),
             "dim": self.dim,
-            "params": self.get_params(),
+            "params": _json_safe(self.get_params()),
             "corpus_tokens": self.vocab_.corpus_tokens,
             "epochs_trained": self.epochs_trained_,
             "words_trained": self.words_trained_,
@@ -554,12 +564,22 @@ class Word2Vec:
     @classmethod
     def load(cls, path) -> Word2Vec:
         """Load a model saved by ``save``; raises ``ModelFormatError`` for a file
-        that is not one, is damaged, or whose arrays disagree with its metadata."""
+        that is not one, is damaged, or whose arrays disagree with its metadata.
+
+        ``Word2Vec.load`` gives back the class that saved the file (an item
+        model is an ``Item2Vec``); a subclass's ``load`` reads any model as itself.
+        """
         meta, words, arrays = modelfile.load(path, cls.ARRAYS)
         params = meta.get("params")
         if not isinstance(params, dict):
             raise ModelFormatError(f"{path}: meta.json has no training parameters")
-        model = cls(**{k: v for k, v in params.items() if k in cls.PARAMS})
+        kind = meta.get("kind", Word2Vec.KIND)
+        if not isinstance(kind, str) or kind not in cls._KINDS:
+            raise ModelFormatError(f"{path}: a model of unknown kind {kind!r} (made by a newer "
+                                   "w2v?)")
+        if cls is Word2Vec:
+            cls = cls._KINDS[kind]
+        model = cls(**{k: _from_json(v) for k, v in params.items() if k in cls.PARAMS})
         if model.dim != meta["dim"]:
             raise ModelFormatError(f"{path}: dim {model.dim} in params but {meta['dim']} in meta")
         try:
@@ -582,6 +602,19 @@ class Word2Vec:
         model.loss_history_ = arrays["loss_history"]
         return model
 
+
+
+Word2Vec._KINDS[Word2Vec.KIND] = Word2Vec
+
+
+def _json_safe(params: dict) -> dict:
+    """Settings as JSON can hold them: an infinite one as the string "inf"."""
+    return {k: "inf" if isinstance(v, float) and math.isinf(v) and v > 0 else v
+            for k, v in params.items()}
+
+
+def _from_json(value):
+    return math.inf if value == "inf" else value
 
 def _close_if_made(sentences, corpus) -> None:
     """Close the reader ``_sentences`` made for a path (not the caller's own object)."""

@@ -144,11 +144,16 @@ class Sessions:
     users : list of str, optional
         The user of each session, for an interactions table; None for baskets.
     stats : SessionStats
+    ordered : bool
+        Whether each session is in time order (a table with timestamps), so
+        that what is near in it, and what is recent, matters; False for
+        baskets and tables without timestamps, whose order says nothing.
     """
 
     sessions: list[list[str]]
     users: list[str] | None = None
     stats: SessionStats = field(default_factory=SessionStats)
+    ordered: bool = False
 
     def __iter__(self) -> Iterator[list[str]]:
         return iter(self.sessions)
@@ -326,7 +331,9 @@ def _interactions(lines: _Lines, columns, header, delimiter, min_rating, session
             continue
         rows_by_user.setdefault(user, []).append((time, line, item))
     stats.lines = lines.count
-    return _group(rows_by_user, session_gap, stats)
+    sessions = _group(rows_by_user, session_gap, stats)
+    sessions.ordered = "timestamp" in roles
+    return sessions
 
 
 def _bad_row(stats: SessionStats, name: str, bad: BadRow, on_bad_rows: str) -> None:
