@@ -74,6 +74,10 @@ def _resumed_model(ctx, path, workers):
             f"--epochs cannot be changed when finishing an interrupted run: {path} has "
             f"{run['completed']} of its {run['epochs']} epochs done, and resuming trains the rest")
     model.workers = workers
+    if isinstance(model, w2v.Item2Vec):
+        # Its file says it is an item model: reading CORPUS as text would make words of ids.
+        click.echo(f"note: {path} is an item model: the input is read as baskets or an "
+                   "interactions table, as w2v item2vec reads it", err=True)
     return model
 
 
