@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from w2v.item2vec import Item2Vec
+from w2v.item2vec import DIM, EPOCHS, HISTORY_HALF_LIFE, MODES, WINDOW, Item2Vec
 from w2v.progress import format_duration
 from w2v.sessions import parse_duration, read_sessions
 
@@ -55,14 +55,22 @@ def _delimiter(ctx, param, value):
               type=click.Choice(["skip", "error"]),
               help="Rows with missing fields or unreadable timestamps or ratings: skip them "
                    "(with a warning) or stop.")
+@click.option("--mode", default="auto", show_default=True,
+              type=click.Choice(list(MODES)),
+              help="sessions: in time order, so near items are context and recent ones weigh "
+                   "more in queries; baskets: sets, every item is context of every other; "
+                   "auto: sessions for a table with timestamps, baskets otherwise.")
 @click.option("--window", type=click.IntRange(min=1),
-              help="Context: items at most this far apart in a session  [default: the whole "
-                   "session]")
+              help=f"Context: items at most this far apart in a session  [default: {WINDOW} "
+                   "for sessions, the whole basket for baskets]")
+@click.option("--history-half-life", type=FiniteFloat(min=0, min_open=True), metavar="ITEMS",
+              help="In recommendations, a history item's weight halves every this many items "
+                   f"back  [default: {HISTORY_HALF_LIFE:g} for sessions, all alike for baskets]")
 @click.option("--ns-exponent", default=0.0, show_default=True, type=FiniteFloat(),
               help="Noise distribution: item counts to this power; 0 (uniform) ranks by "
                    "co-occurrence probability, higher values discount popular items.")
 @training_options(unit="item", data="sessions", min_count=1, sample=0.0,
-                  epochs=20, alpha="0.025")
+                  epochs=EPOCHS, alpha="0.025", dim=DIM)
 @click.option("--checkpoint", is_flag=True,
               help="Save the model to OUTPUT after every epoch, so that an interrupted run "
                    "can be finished with --resume OUTPUT.")
@@ -111,7 +119,8 @@ def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating
 def _resumed_model(ctx, path, settings):
     """An item model whose interrupted run goes on; it keeps its own settings."""
     given = [name for name in ("dim", "window", "negative", "min_count", "sample", "alpha",
-                               "min_alpha", "ns_exponent", "seed", "epochs")
+                               "min_alpha", "ns_exponent", "seed", "epochs", "mode",
+                               "history_half_life")
              if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
     if given:
         options = ", ".join("--" + name.replace("_", "-") for name in given)

@@ -15,12 +15,12 @@ from .types import FiniteFloat
 
 
 def training_options(*, unit: str, data: str, min_count: int, sample: float, epochs: int,
-                     alpha: str):
+                     alpha: str, dim: int = 100):
     """Decorate a command with the shared options; ``unit`` ("word", "item")
     and ``data`` ("corpus", "sessions") word the help, the rest are defaults
     (``alpha`` only as shown: the library picks it)."""
     options = [
-        click.option("--dim", default=100, show_default=True, type=click.IntRange(min=1),
+        click.option("--dim", default=dim, show_default=True, type=click.IntRange(min=1),
                      help="Dimension of the vectors."),
         click.option("--negative", default=5, show_default=True, type=click.IntRange(min=1),
                      help=f"Noise {unit}s per positive example."),

@@ -45,12 +45,15 @@ def genre(item):
     return item.split("-")[0] if "-" in item else "sku"
 
 
-def test_item_defaults_whole_basket_no_subsampling_ids_as_written():
+def test_item_defaults_are_the_validated_session_settings_ids_as_written():
     model = Item2Vec()
     assert model.sg and not model.shrink_windows and not model.lowercase
-    assert model.sample == 0 and model.min_count == 1 and model.whole_session
-    assert model.ns_exponent == 0.0 and model.epochs == 20
-    assert not Item2Vec(window=5).whole_session
+    assert model.sample == 0 and model.min_count == 1 and not model.whole_session
+    assert (model.window, model.dim, model.epochs, model.ns_exponent) == (5, 64, 40, 0.0)
+    assert model.history_half_life == 2.0 and model.mode == "auto"
+    baskets = Item2Vec(mode="baskets")
+    assert baskets.whole_session and baskets.history_half_life == float("inf")
+    assert Item2Vec(mode="baskets", window=3).window == 3
     assert Item2Vec(ns_exponent=-0.5, negative=9).get_params()["ns_exponent"] == -0.5
 
 
@@ -77,7 +80,7 @@ def test_recommend_excludes_the_query_items_and_the_excluded_ones(model):
 
 def test_context_score_is_the_mean_input_vector_dot_each_output_vector(model):
     query = ["Drama-000", "drama-005", "Drama-000"]  # a repeat weighs more
-    found = dict(model.recommend(query, topn=len(model.wv)))
+    found = dict(model.recommend(query, topn=len(model.wv), half_life=float("inf")))
     rows = [model.wv.index(i) for i in query]
     mean = model.W_in_[rows].mean(axis=0)
     assert len(found) == len(model.wv) - 2
@@ -88,7 +91,8 @@ def test_context_score_is_the_mean_input_vector_dot_each_output_vector(model):
 
 def test_cosine_score_is_the_cosine_to_the_mean_of_unit_vectors(model):
     query = ["Drama-000", "drama-005"]
-    found = dict(model.recommend(query, topn=len(model.wv), score="cosine"))
+    found = dict(model.recommend(query, topn=len(model.wv), score="cosine",
+                                 half_life=float("inf")))
     unit = model.wv.unit_vectors
     mean = unit[[model.wv.index(i) for i in query]].mean(axis=0)
     for item in ["Drama-004", "drama-002", "001.SKU/x"]:
@@ -105,6 +109,8 @@ def test_recommend_refuses_unknown_and_empty_queries(model):
         model.recommend(["Drama-001", "drama-999"])
     with pytest.raises(KeyError):  # an UnknownWordError is also a KeyError
         model.recommend("DRAMA-001")
+    with pytest.raises(UnknownWordError, match="'drama-999'"):
+        model.recommend(["drama-999"], skip_unknown=True)  # none known
     with pytest.raises(ValueError, match="at least one item"):
         model.recommend([])
     with pytest.raises(ValueError, match="topn"):
@@ -117,7 +123,8 @@ def test_the_whole_session_is_the_context_unless_a_window_is_chosen():
     sessions = far_apart()
 
     def groups_found(window):
-        model = Item2Vec(dim=16, epochs=5, window=window, seed=1).train(sessions, progress=None)
+        model = Item2Vec(dim=16, epochs=5, mode="baskets", window=window, seed=1).train(
+            sessions, progress=None)
         best = [model.recommend(f"g{k}.0", topn=1)[0][0] for k in range(10)]
         return sum(item.startswith(f"g{k}.") for k, item in enumerate(best))
 
@@ -126,7 +133,7 @@ def test_the_whole_session_is_the_context_unless_a_window_is_chosen():
 
 
 def test_sessions_longer_than_max_sentence_length_lose_no_item():
-    model = Item2Vec(dim=4, epochs=1, max_sentence_length=5).train(
+    model = Item2Vec(dim=4, epochs=1, mode="baskets", max_sentence_length=5).train(
         [[f"i{k}" for k in range(12)]], progress=None)
     assert model.whole_session and len(model.wv) == 12 and model.words_trained_ == 12
 
@@ -186,7 +193,8 @@ def test_item2vec_command_trains_on_a_table_and_warns_of_skipped_rows(runner, ta
     assert ("warning: 2 bad rows skipped (line 4: expected 3 fields, found 2; "
             "line 7: timestamp 'soon' is neither a number nor an ISO 8601 date)") in result.output
     assert "24 items x 16 dims from 600 sessions" in result.output
-    assert Item2Vec.load(out).whole_session
+    loaded = w2v.load(out)  # the file says it is an item model
+    assert isinstance(loaded, Item2Vec) and loaded.mode == "sessions" and loaded.window == 5
 
 
 def test_item2vec_command_can_refuse_bad_rows(runner, table, tmp_path):
@@ -274,3 +282,92 @@ def test_movielens_recommendations_for_star_wars(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Star Wars (1977) (50)\n")
     assert "Return of the Jedi (1983)" in result.output
+
+
+# --- histories, many users, the model's kind ---------------------------------------------
+
+
+def test_history_weights_halve_every_half_life_items_back_from_the_most_recent():
+    from w2v.item2vec import history_weights
+    assert history_weights(4, 1.0).tolist() == [0.125, 0.25, 0.5, 1.0]
+    assert history_weights(3, 2.0)[0] == pytest.approx(0.5)
+    assert history_weights(3, float("inf")).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="half_life"):
+        history_weights(3, 0.0)
+
+
+def test_a_history_query_is_the_recency_weighted_mean_of_input_vectors(model):
+    history = ["drama-005", "Drama-000", "drama-002"]  # oldest first
+    found = dict(model.recommend(history, topn=len(model.wv), half_life=1.0))
+    weights = np.array([0.25, 0.5, 1.0]) / 1.75
+    query = weights @ model.W_in_[[model.wv.index(i) for i in history]]
+    for item in ["Drama-004", "001.SKU/x"]:
+        assert found[item] == pytest.approx(model.W_out_[model.wv.index(item)] @ query,
+                                            rel=1e-5, abs=1e-6)
+    # the most recent item leads: the same items in another order rank otherwise
+    assert model.recommend(history, topn=5) != model.recommend(history[::-1], topn=5)
+
+
+def test_recommend_many_equals_one_recommend_per_history(model):
+    histories = [["Drama-000", "drama-001"], ["003.SKU/x"], ["drama-004", "Drama-002", "drama-004"]]
+    exclude = [["Drama-004"], [], ["drama-000"]]
+    for score in ("context", "cosine"):
+        many = model.recommend_many(histories, topn=4, exclude=exclude, score=score)
+        for history, banned, found in zip(histories, exclude, many):
+            single = model.recommend(history, topn=4, exclude=banned, score=score)
+            assert [i for i, _ in found] == [i for i, _ in single]
+            assert [s for _, s in found] == pytest.approx([s for _, s in single], rel=1e-5)
+            assert not set(history + banned) & {i for i, _ in found}
+
+
+def test_unknown_items_are_skipped_in_histories_only_when_asked(model):
+    assert model.recommend_many([["new-item"], ["new-item", "Drama-000"]], topn=3)[0] == []
+    with_new = model.recommend(["new-item", "Drama-000"], topn=3, skip_unknown=True)
+    assert with_new == model.recommend(["Drama-000"], topn=3)
+    with pytest.raises(UnknownWordError, match="'new-item'"):
+        model.recommend(["new-item", "Drama-000"])
+
+
+def test_auto_mode_reads_time_order_from_the_data(tmp_path):
+    stamped = tmp_path / "stamped.csv"
+    stamped.write_text("user,item,timestamp\n" + "".join(
+        f"u{u},i{(u + k) % 7},{k}\n" for u in range(30) for k in range(5)))
+    unstamped = tmp_path / "baskets.txt"
+    unstamped.write_text("i1 i2 i3\ni2 i3 i4\n" * 20)
+    sessions = Item2Vec(dim=4, epochs=1).train(str(stamped), progress=None)
+    assert (sessions.mode, sessions.window, sessions.history_half_life) == ("sessions", 5, 2.0)
+    baskets = Item2Vec(dim=4, epochs=1).train(str(unstamped), progress=None)
+    assert baskets.mode == "baskets" and baskets.whole_session
+    assert baskets.history_half_life == float("inf")
+    given = Item2Vec(dim=4, epochs=1, window=2, history_half_life=3).train(str(unstamped),
+                                                                          progress=None)
+    assert (given.mode, given.window, given.history_half_life) == ("baskets", 2, 3)
+
+
+def test_a_model_file_records_its_kind(model, tmp_path):
+    items, words = tmp_path / "items.w2v", tmp_path / "words.w2v"
+    baskets = Item2Vec(dim=4, epochs=1, mode="baskets").train(genre_baskets(), progress=None)
+    baskets.save(items)
+    w2v.Word2Vec(dim=4, epochs=1, min_count=1, sample=0).train([["a", "b"]] * 5,
+                                                              progress=None).save(words)
+    loaded = w2v.load(items)
+    assert type(loaded) is Item2Vec and loaded.get_params() == baskets.get_params()
+    assert loaded.history_half_life == float("inf")  # kept through JSON as "inf"
+    assert type(w2v.Word2Vec.load(items)) is Item2Vec
+    assert type(w2v.load(words)) is w2v.Word2Vec
+    assert type(Item2Vec.load(words)) is Item2Vec  # read as items when asked
+
+
+def test_resuming_an_item_model_with_w2v_train_reads_baskets(runner, tmp_path):
+    baskets = tmp_path / "b.txt"
+    baskets.write_text("Milk,EGGS sku/1\nmilk sku/1\n" * 20)
+    out = tmp_path / "items.w2v"
+    assert runner.invoke(main, ["item2vec", str(baskets), "-o", str(out), "--dim", "4",
+                                "--epochs", "1", "-q"]).exit_code == 0
+    result = runner.invoke(main, ["train", str(baskets), "--resume", str(out), "-o", str(out),
+                                  "--epochs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "is an item model" in result.output
+    resumed = w2v.load(out)
+    assert isinstance(resumed, Item2Vec) and resumed.epochs_trained_ == 2
+    assert sorted(resumed.wv.index_to_key) == ["EGGS", "Milk", "milk", "sku/1"]

@@ -161,7 +161,8 @@ class Item2Vec(Word2Vec):
         return super()._sentences(data)
 
     def recommend(self, items, topn: int = 10, exclude=(), score: str = "context",
-                  half_life: float | None = None) -> list[tuple[str, float]]:
+                  half_life: float | None = None,
+                  skip_unknown: bool = False) -> list[tuple[str, float]]:
         """Items for someone who has ``items``, best first.
 
         Parameters
@@ -193,6 +194,10 @@ class Item2Vec(Word2Vec):
             How many items back a history item's weight halves; ``inf`` weighs
             every item alike (a basket). Default: the model's
             ``history_half_life``.
+        skip_unknown : bool
+            Leave out query items the model does not know (newer than the
+            model, or rarer than ``min_count``) instead of raising; at least
+            one must be known.
 
         Returns
         -------
@@ -202,11 +207,16 @@ class Item2Vec(Word2Vec):
         Raises
         ------
         UnknownWordError
-            No query item is in the model (a ``KeyError``).
+            A query item is not in the model (with ``skip_unknown``: none is);
+            a ``KeyError``.
         """
         items = [items] if isinstance(items, str) else list(items)
         if not items:
             raise ValueError("recommend needs at least one item")
+        known = [item for item in items if item in self.wv]
+        if not known or not skip_unknown:
+            for item in items:
+                self.wv.index(item)  # an UnknownWordError, with suggestions
         return self.recommend_many([items], topn=topn, exclude=[exclude], score=score,
                                    half_life=half_life)[0]
 
@@ -216,8 +226,9 @@ class Item2Vec(Word2Vec):
 
         ``exclude``, when given, holds one iterable of items per history. The
         scores of all histories are computed together, as matrix products, so
-        this is much faster than one `recommend` call per user; a history with
-        no item in the model gets an empty list.
+        this is much faster than one `recommend` call per user. Items the model
+        does not know are left out of the queries (a history may hold items
+        newer than the model); a history with no known item gets an empty list.
         """
         if not isinstance(topn, int) or isinstance(topn, bool) or topn < 1:
             raise ValueError(f"topn must be a whole number >= 1, got {topn!r}")
@@ -229,9 +240,6 @@ class Item2Vec(Word2Vec):
             raise ValueError(f"{len(histories)} histories but {len(exclude)} exclusion lists")
         half_life = self.history_half_life if half_life is None else half_life
         weights, seen = self._query_weights(histories, exclude, half_life)
-        if len(histories) == 1 and weights.nnz == 0:
-            first = histories[0][0] if histories[0] else ""
-            self.wv.index(first)  # raises UnknownWordError with suggestions
         queries = np.asarray(weights @ self.W_in_)
         if score == "context":
             scores = queries @ self.W_out_.T
