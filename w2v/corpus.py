@@ -10,6 +10,11 @@ single line of hundreds of megabytes. Finding and opening the files is
 that are not regular files can be read only once: `read_sentences` reads
 them in a single pass, and `Corpus`, which is read once per epoch, keeps a
 copy of them in a temporary file.
+
+A Parquet or Arrow (Feather) file, recognised by its first bytes, is read as
+the text of its string column, one sentence per row (see
+`w2v.tables.open_table_text`; a table with several text columns is read with
+`w2v.tables.TextColumn`).
 """
 
 import functools
@@ -164,8 +169,16 @@ def read_sentences(
     stats.special_files_skipped += listing.special
     stats.repeats_skipped += listing.repeated
     stats.broken_links_skipped += listing.broken
-    sources = [(file, functools.partial(open_text, file)) for file in listing.files]
+    sources = [(file, functools.partial(_open_file, file)) for file in listing.files]
     return _sentences(sources, lowercase, max_sentence_length, stats)
+
+
+def _open_file(path) -> io.TextIOBase:
+    """A corpus file as text: a Parquet or Arrow file as its text column, one row per line."""
+    from . import tables  # it builds on this module: imported when first needed
+    if tables.table_format(path) is not None:
+        return tables.open_table_text(path)
+    return open_text(path)
 
 
 class Corpus:

@@ -9,6 +9,11 @@ Two forms of input are read:
   in time order when there are timestamps, and cut where the user was away
   longer than a chosen gap.
 
+Either may also be a Parquet or Arrow (Feather) file, recognised by its first
+bytes whatever its name, or a pandas DataFrame or pyarrow table: those are
+read by `w2v.tables` (with pyarrow), with the same column roles and bad-row
+accounting, bad rows numbered by row instead of line.
+
 Item ids are opaque strings: kept exactly as written (only the whitespace
 around a field is dropped), never lower-cased, tokenized or read as numbers,
 so ``007`` and ``7`` are two items. Rows that cannot be read are reported with
@@ -84,13 +89,18 @@ _SECONDS_PER_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 @dataclass
 class BadRow:
-    """A row that could not be read: its line number (1 = first line) and why."""
+    """A row that could not be read: its line number (1 = first line) and why.
+
+    For a Parquet or Arrow file or a DataFrame, ``line`` is the row's number
+    (1 = first row of data) and ``unit`` is ``"row"``.
+    """
 
     line: int
     reason: str
+    unit: str = "line"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return f"{self.unit} {self.line}: {self.reason}"
 
 
 class BadRowError(CorpusError):
@@ -110,7 +120,8 @@ class SessionStats:
     Attributes
     ----------
     lines : int
-        Lines read, the header and empty lines included.
+        Lines read, the header and empty lines included; rows, for a
+        Parquet or Arrow file or a DataFrame.
     sessions : int
         Sessions made.
     items : int
@@ -180,6 +191,8 @@ def read_baskets(path: str | os.PathLike, *, on_bad_rows: str = "skip") -> Sessi
     ``[["milk", "bread", "eggs"], ["Milk", "007"]]``.
     """
     _check_on_bad_rows(on_bad_rows)
+    if _is_table(path):
+        return _tables().read_table_sessions(path, form="baskets", on_bad_rows=on_bad_rows)
     return _reading(path, lambda lines: _baskets(lines, on_bad_rows))
 
 
@@ -215,8 +228,12 @@ def read_interactions(path: str | os.PathLike, *, columns: Sequence[str] | None 
 
     Parameters
     ----------
-    path : str or path-like
-        A CSV or TSV file, optionally compressed.
+    path : str or path-like, or a table
+        A CSV or TSV file, optionally compressed; or a Parquet or Arrow file
+        (recognised by its first bytes), a pandas DataFrame or a pyarrow
+        Table, read by `w2v.tables`: their column names are the header, and
+        ``header`` and ``delimiter`` are ignored. Their timestamps may be
+        Arrow timestamps or dates, numbers of seconds, or text as below.
     columns : sequence of str, optional
         The role of each column, in order: ``"user"``, ``"item"``,
         ``"timestamp"``, ``"rating"`` (a rating or weight), or ``"-"`` for a
@@ -269,6 +286,10 @@ def read_interactions(path: str | os.PathLike, *, columns: Sequence[str] | None 
     ``u1,a,10`` gives sessions ``[["a", "b"], ["a"]]`` for users ``["u1", "u2"]``.
     """
     _check_table_options(delimiter, min_rating, session_gap, on_bad_rows)
+    if _is_table(path):
+        return _tables().read_table_sessions(path, form="interactions", columns=columns,
+                                             min_rating=min_rating, session_gap=session_gap,
+                                             on_bad_rows=on_bad_rows)
     return _reading(path, lambda lines: _interactions(lines, columns, header, delimiter,
                                                       min_rating, session_gap, on_bad_rows))
 
@@ -655,6 +676,8 @@ def read_sessions(path: str | os.PathLike, *, form: str = "auto", **options) -> 
         raise SettingsError(f"form must be 'auto', 'baskets' or 'interactions', not {form!r}")
     _check_table_options(options.get("delimiter"), options.get("min_rating"),
                          options.get("session_gap"), options.get("on_bad_rows", "skip"))
+    if _is_table(path):
+        return _tables().read_table_sessions(path, form=form, **options)
     return _reading(path, lambda lines: _either_form(lines, form, options))
 
 
@@ -666,12 +689,17 @@ def _either_form(lines: _Lines, form: str, options: dict) -> Sessions:
         form = "interactions" if is_table else "baskets"
     if form == "interactions":
         return _interactions(lines, **{**_TABLE_DEFAULTS, **options})
+    _refuse_baskets_options(lines.name, options, "line")
+    return _baskets(lines, options.get("on_bad_rows", "skip"))
+
+
+def _refuse_baskets_options(name: str, options: dict, unit: str = "row") -> None:
+    """Options a baskets file has no use for, given other than as their defaults."""
     defaults = {"header": True, "on_bad_rows": options.get("on_bad_rows", "skip")}
     given = sorted(key for key, value in options.items() if value != defaults.get(key))
     if given:
-        raise CorpusError(f"{lines.name} is read as baskets (one per line), which take no "
+        raise CorpusError(f"{name} is read as baskets (one per {unit}), which take no "
                           f"{', '.join(given)}: name its columns to read it as a table")
-    return _baskets(lines, defaults["on_bad_rows"])
 
 
 _TABLE_DEFAULTS = {"columns": None, "header": True, "delimiter": None, "min_rating": None,
@@ -688,6 +716,18 @@ def _is_interactions_header(first: str) -> bool:
         return False
     keys = {_normalise_header(name) for name in names}
     return bool(keys & HEADER_NAMES["user"]) and bool(keys & HEADER_NAMES["item"])
+
+
+def _is_table(path) -> bool:
+    """Whether ``path`` is a Parquet or Arrow file or a table in memory (see `w2v.tables`)."""
+    tables = _tables()
+    return tables.is_table_object(path) or tables.table_format(path) is not None
+
+
+def _tables():
+    # w2v.tables reads with this module's helpers: it is imported when first needed.
+    from . import tables
+    return tables
 
 
 # --- reading a file once, within memory ------------------------------------------

@@ -91,15 +91,20 @@ _OPENER_BY_SUFFIX: dict[str, Callable] = {
 # Formats people hand to w2v by mistake, by their first bytes: what the file
 # is, and what to do instead.
 _KNOWN_FORMATS: tuple[tuple[bytes, str, str], ...] = (
-    (b"PAR1", "an Apache Parquet file",
-     "w2v does not read Parquet yet: export the table as CSV or TSV"),
+    (b"PAR1", "an Apache Parquet file", "w2v reads Parquet files as corpora and interaction "
+     "tables when they are named, not through a pipe (their index is at the end); "
+     "elsewhere, export the table as CSV or TSV"),
     (b"PK\x03\x04", "a zip archive (or .xlsx, .docx, a w2v model)",
      "unzip it, or export the data as CSV or text"),
     (b"PK\x05\x06", "an empty zip archive", "unzip it, or export the data as CSV or text"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office file (.xls, .doc)",
      "export the data as CSV or text"),
     (b"SQLite format 3\x00", "an SQLite database", "export the table as CSV"),
-    (b"ARROW1", "an Apache Arrow (Feather) file", "export the table as CSV or TSV"),
+    (b"ARROW1", "an Apache Arrow (Feather) file", "w2v reads Arrow files as corpora and "
+     "interaction tables when they are named, not through a pipe (their index is at the end); "
+     "elsewhere, export the table as CSV or TSV"),
+    (b"FEA1", "a Feather version 1 file", "write it again as Feather version 2 or Parquet "
+     "(pyarrow.feather.write_feather), which w2v reads"),
     (b"\x93NUMPY", "a NumPy array", "w2v reads text"),
     (b"\x89PNG\r\n\x1a\n", "a PNG image", "w2v reads text"),
     (b"\xff\xd8\xff", "a JPEG image", "w2v reads text"),
