@@ -11,6 +11,7 @@ from w2v import W2VError
 
 from .analogy import analogy
 from .evaluate import evaluate
+from .evaluate_recs import evaluate_recs
 from .export import export
 from .item2vec import item2vec
 from .plot import plot, plot_analogy, plot_loss
@@ -111,3 +112,4 @@ main.add_command(plot_analogy)
 main.add_command(plot_loss)
 main.add_command(item2vec)
 main.add_command(recommend)
+main.add_command(evaluate_recs)

@@ -1,0 +1,167 @@
+"""``w2v evaluate-recs``: item2vec beside three baselines, leave-last-out."""
+
+import os
+import sys
+
+import click
+
+from w2v.errors import CorpusError, SettingsError
+from w2v.item2vec import Item2Vec
+from w2v.recs_eval import EASE_LAMBDA, Row, baselines, compare, held_out_seen, leave_last_out
+from w2v.sessions import parse_duration, read_sessions
+
+from .table import print_table
+from .types import FiniteFloat
+
+#: Bad rows quoted in the warning after reading; all are counted.
+BAD_ROWS_SHOWN = 3
+
+
+def _duration(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _delimiter(ctx, param, value):
+    value = "\t" if value in ("tab", "\\t") else value
+    if value is not None and (len(value) != 1 or value in "\r\n\0\"" or value.isalnum()):
+        raise click.BadParameter(f"{value!r} is not one field-separating character (e.g. , ; | "
+                                 "or 'tab')")
+    return value
+
+
+@click.command("evaluate-recs")
+@click.argument("sessions", metavar="INPUT", type=click.Path())
+@click.option("--format", "form", default="auto", show_default=True,
+              type=click.Choice(["auto", "baskets", "interactions"]),
+              help="auto: a table when --columns is given or the header names user and "
+                   "item columns, else one basket per line.")
+@click.option("--columns", metavar="ROLES",
+              help="Roles of the table's columns in order, from user, item, timestamp, rating "
+                   "and - (ignore), e.g. user,item,rating,timestamp for MovieLens u.data.")
+@click.option("--header/--no-header", default=True, show_default=True,
+              help="The table's first line names its columns.")
+@click.option("--delimiter", callback=_delimiter, metavar="CHAR",
+              help="Field separator of the table ('tab' for a tab)  [default: detected]")
+@click.option("--min-rating", type=FiniteFloat(), help="Keep only rows rated at least this.")
+@click.option("--session-gap", callback=_duration, metavar="DURATION",
+              help="Start a new session after this long without activity (1800, 30m, 2h, 1d).")
+@click.option("--on-bad-rows", default="skip", show_default=True,
+              type=click.Choice(["skip", "error"]),
+              help="Rows with missing fields or unreadable timestamps or ratings: skip them "
+                   "(with a warning) or stop.")
+@click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False),
+              help="Evaluate this item model instead of training one. It must not have seen "
+                   "the held-out items: one trained on all of INPUT is refused.")
+@click.option("--retrain", is_flag=True,
+              help="With --model: train a model with MODEL's settings on the training split "
+                   "and evaluate that (honest for any MODEL).")
+@click.option("-n", "--topn", default=10, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Recommendations per user (the N of HR@N and NDCG@N).")
+@click.option("--holdout", default=1, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Distinct items held out at the end of each user's history.")
+@click.option("--ease-lambda", default=EASE_LAMBDA, show_default=True,
+              type=FiniteFloat(min=0, min_open=True), help="EASE's L2 penalty.")
+@click.option("--workers", default=os.cpu_count() or 1, type=click.IntRange(min=1),
+              show_default="all cores",
+              help="Training threads for item2vec (1 for bit-identical reruns).")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Random seed of item2vec's training.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def evaluate_recs(sessions, form, columns, header, delimiter, min_rating, session_gap,
+                  on_bad_rows, model_path, retrain, topn, holdout, ease_lambda, workers, seed,
+                  quiet):
+    """Compare item2vec with most-popular, item-kNN and EASE on INPUT.
+
+    Each user's last --holdout distinct items (in time order when INPUT has
+    timestamps) are held out; every method learns from the rest and
+    recommends --topn items per user, leaving out what the user has. The
+    table shows hit rate (a held-out item among them), NDCG and coverage
+    (share of the items recommended to anyone), over all users: one with no
+    training history left, or whose held-out items never occur in training,
+    is a miss for every method. item2vec is trained on the training split
+    with its defaults unless --model is given.
+
+    INPUT is read as by w2v item2vec: one basket per line, or an interactions
+    table (CSV/TSV: user, item, optional timestamp and rating).
+    """
+    if retrain and model_path is None:
+        raise click.UsageError("--retrain needs --model (whose settings to train with)")
+    log = None if quiet else sys.stderr
+    given = Item2Vec.load(model_path) if model_path else None  # a bad file fails before reading
+    data = read_sessions(
+        sessions, form=form, columns=columns.split(",") if columns else None, header=header,
+        delimiter=delimiter, min_rating=min_rating, session_gap=session_gap,
+        on_bad_rows=on_bad_rows)
+    _report_reading(data.stats, quiet)
+    split = leave_last_out(data, holdout)
+    if not split.train.sessions:
+        raise CorpusError(f"{sessions}: no user has more than {holdout} distinct item"
+                          f"{'s' if holdout > 1 else ''}, so nothing is left to learn from "
+                          "once they are held out (lower --holdout)")
+    methods = baselines(split, ease_lambda)
+    name, model, seconds = _item_model(split, given, model_path, retrain, workers, seed, log)
+    methods[name] = (model, seconds, "")
+    rows = compare(split, methods, topn)
+    _print(sessions, split, rows, topn)
+
+
+def _item_model(split, given, path, retrain, workers, seed, log):
+    """The item2vec model to evaluate: (name, model, seconds it took to train)."""
+    if given is not None and not retrain:
+        _refuse_if_seen(given, path, split)
+        return f"item2vec ({path})", given, 0.0
+    settings = {} if given is None else given.get_params()
+    settings.update(seed=seed, workers=workers)
+    model = Item2Vec(**settings).train(split.train, progress=log)
+    what = "defaults" if given is None else f"{path}'s settings"
+    return f"item2vec ({what})", model, model.training_seconds_
+
+
+def _refuse_if_seen(model, path, split):
+    """A given model trained on all of INPUT has seen the held-out items: its
+    figures would look better than what it does for new interactions."""
+    counts = dict(zip(model.vocab_.words, model.vocab_.counts.tolist()))
+    above, known = held_out_seen(counts, split)
+    if known and above > known / 2:
+        raise SettingsError(
+            f"{path} has seen the held-out items: it counts {above:,} of the {known:,} it knows "
+            f"more often than the training split holds them, as a model trained on all of "
+            f"INPUT does, so its figures would be inflated; add --retrain to train its settings "
+            f"on the training split, or leave out --model")
+    if above:
+        click.echo(f"warning: {path} counts {above:,} of the {known:,} held-out items it knows "
+                   "more often than the training split: it was trained on other data, and may "
+                   "have seen some held-out interactions", err=True)
+
+
+def _print(sessions, split, rows: list[Row], topn):
+    without, unknown = split.users_without_history, split.users_with_unknown_items
+    held = "last item" if split.n == 1 else f"last {split.n} distinct items"
+    click.echo(f"{sessions}: {len(split.users):,} users, {len(split.catalog):,} items in training; "
+               f"each user's {held} held out")
+    print_table(["method", f"HR@{topn}", f"NDCG@{topn}", "coverage", "users", "seconds"],
+                [(row.name, f"{row.metrics.hit_rate:.4f}", f"{row.metrics.ndcg:.4f}",
+                  f"{100 * row.metrics.coverage:.1f}%", f"{row.metrics.users:,}",
+                  f"{row.fit_seconds + row.seconds:.1f}") for row in rows])
+    if without or unknown:
+        click.echo(f"counted as misses for every method: {without:,} users with no training "
+                   f"history left, {unknown:,} whose held-out items are not in the training data")
+    for row in rows:
+        if row.note:
+            click.echo(f"note: {row.name} {row.note}")
+
+
+def _report_reading(stats, quiet):
+    # Skipped rows are reported even with --quiet: data was left out.
+    if stats.bad_rows:
+        shown = "; ".join(map(str, stats.bad_row_examples[:BAD_ROWS_SHOWN]))
+        more = ", ..." if stats.bad_rows > BAD_ROWS_SHOWN else ""
+        click.echo(f"warning: {stats.bad_rows:,} bad rows skipped ({shown}{more})", err=True)
+    if stats.below_min_rating and not quiet:
+        click.echo(f"note: {stats.below_min_rating:,} rows rated below --min-rating left out",
+                   err=True)
