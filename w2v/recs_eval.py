@@ -33,6 +33,7 @@ Every score matrix is made a chunk of users at a time, within `SCORE_BYTES`.
 from __future__ import annotations
 
 import collections
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ class Split:
         settings without looking at the held-out items)."""
         return leave_last_out(self.train, self.n)
 
-    @property
+    @functools.cached_property
     def catalog(self) -> list[str]:
         """The distinct items of the training data, in order of first appearance."""
         return list(dict.fromkeys(item for session in self.train for item in session))
