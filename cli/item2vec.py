@@ -4,7 +4,8 @@ import sys
 
 import click
 
-from w2v.item2vec import DIM, EPOCHS, HISTORY_HALF_LIFE, MODES, WINDOW, Item2Vec
+from w2v.item2vec import (DIM, EPOCHS, HISTORY_EVEN_SHARE, HISTORY_HALF_LIFE, MODES,
+                          NS_EXPONENT, WINDOW, Item2Vec)
 from w2v.progress import format_duration
 from w2v.sessions import parse_duration, read_sessions
 
@@ -64,9 +65,13 @@ def _delimiter(ctx, param, value):
               help=f"Context: items at most this far apart in a session  [default: {WINDOW} "
                    "for sessions, the whole basket for baskets]")
 @click.option("--history-half-life", type=FiniteFloat(min=0, min_open=True), metavar="ITEMS",
-              help="In recommendations, a history item's weight halves every this many items "
-                   f"back  [default: {HISTORY_HALF_LIFE:g} for sessions, all alike for baskets]")
-@click.option("--ns-exponent", default=0.0, show_default=True, type=FiniteFloat(),
+              help="In recommendations, the recent part of a history's weight halves every "
+                   f"this many items back  [default: {HISTORY_HALF_LIFE:g} for sessions]")
+@click.option("--history-even-share", type=FiniteFloat(min=0, max=1), metavar="SHARE",
+              help="In recommendations, the share of a history's weight spread evenly over "
+                   f"all its items  [default: {HISTORY_EVEN_SHARE:g} for sessions, 1 (all "
+                   "alike) for baskets]")
+@click.option("--ns-exponent", default=NS_EXPONENT, show_default=True, type=FiniteFloat(),
               help="Noise distribution: item counts to this power; 0 (uniform) ranks by "
                    "co-occurrence probability, higher values discount popular items.")
 @training_options(unit="item", data="sessions", min_count=1, sample=0.0,
@@ -120,7 +125,7 @@ def _resumed_model(ctx, path, settings):
     """An item model whose interrupted run goes on; it keeps its own settings."""
     given = [name for name in ("dim", "window", "negative", "min_count", "sample", "alpha",
                                "min_alpha", "ns_exponent", "seed", "epochs", "mode",
-                               "history_half_life")
+                               "history_half_life", "history_even_share")
              if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
     if given:
         options = ", ".join("--" + name.replace("_", "-") for name in given)

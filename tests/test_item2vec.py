@@ -49,10 +49,11 @@ def test_item_defaults_are_the_validated_session_settings_ids_as_written():
     model = Item2Vec()
     assert model.sg and not model.shrink_windows and not model.lowercase
     assert model.sample == 0 and model.min_count == 1 and not model.whole_session
-    assert (model.window, model.dim, model.epochs, model.ns_exponent) == (5, 64, 40, 0.0)
-    assert model.history_half_life == 2.0 and model.mode == "auto"
+    assert (model.window, model.dim, model.epochs, model.ns_exponent) == (10, 64, 40, 0.5)
+    assert (model.history_half_life, model.history_even_share, model.mode) == (1.0, 0.5, "auto")
     baskets = Item2Vec(mode="baskets")
     assert baskets.whole_session and baskets.history_half_life == float("inf")
+    assert baskets.history_even_share == 1.0
     assert Item2Vec(mode="baskets", window=3).window == 3
     assert Item2Vec(ns_exponent=-0.5, negative=9).get_params()["ns_exponent"] == -0.5
 
@@ -194,7 +195,7 @@ def test_item2vec_command_trains_on_a_table_and_warns_of_skipped_rows(runner, ta
             "line 7: timestamp 'soon' is neither a number nor an ISO 8601 date)") in result.output
     assert "24 items x 16 dims from 600 sessions" in result.output
     loaded = w2v.load(out)  # the file says it is an item model
-    assert isinstance(loaded, Item2Vec) and loaded.mode == "sessions" and loaded.window == 5
+    assert isinstance(loaded, Item2Vec) and loaded.mode == "sessions" and loaded.window == 10
 
 
 def test_item2vec_command_can_refuse_bad_rows(runner, table, tmp_path):
@@ -287,18 +288,24 @@ def test_movielens_recommendations_for_star_wars(runner, tmp_path):
 # --- histories, many users, the model's kind ---------------------------------------------
 
 
-def test_history_weights_halve_every_half_life_items_back_from_the_most_recent():
+def test_history_weights_halve_every_half_life_items_back_beside_an_even_share():
     from w2v.item2vec import history_weights
-    assert history_weights(4, 1.0).tolist() == [0.125, 0.25, 0.5, 1.0]
-    assert history_weights(3, 2.0)[0] == pytest.approx(0.5)
-    assert history_weights(3, float("inf")).tolist() == [1.0, 1.0, 1.0]
+    assert history_weights(4, 1.0).tolist() == pytest.approx(np.array([1, 2, 4, 8]) / 15)
+    weights = history_weights(3, 2.0)
+    assert weights[0] / weights[2] == pytest.approx(0.5)
+    assert history_weights(3, float("inf")).tolist() == pytest.approx([1 / 3] * 3)
+    mixed = history_weights(4, 1.0, even_share=0.5)
+    assert mixed.tolist() == pytest.approx(0.5 * np.array([1, 2, 4, 8]) / 15 + 0.5 / 4)
+    assert mixed.sum() == pytest.approx(1) and history_weights(0, 1.0).size == 0
     with pytest.raises(ValueError, match="half_life"):
         history_weights(3, 0.0)
+    with pytest.raises(ValueError, match="even_share"):
+        history_weights(3, 1.0, even_share=1.5)
 
 
 def test_a_history_query_is_the_recency_weighted_mean_of_input_vectors(model):
     history = ["drama-005", "Drama-000", "drama-002"]  # oldest first
-    found = dict(model.recommend(history, topn=len(model.wv), half_life=1.0))
+    found = dict(model.recommend(history, topn=len(model.wv), half_life=1.0, even_share=0.0))
     weights = np.array([0.25, 0.5, 1.0]) / 1.75
     query = weights @ model.W_in_[[model.wv.index(i) for i in history]]
     for item in ["Drama-004", "001.SKU/x"]:
@@ -335,13 +342,17 @@ def test_auto_mode_reads_time_order_from_the_data(tmp_path):
     unstamped = tmp_path / "baskets.txt"
     unstamped.write_text("i1 i2 i3\ni2 i3 i4\n" * 20)
     sessions = Item2Vec(dim=4, epochs=1).train(str(stamped), progress=None)
-    assert (sessions.mode, sessions.window, sessions.history_half_life) == ("sessions", 5, 2.0)
+    assert (sessions.mode, sessions.window, sessions.history_half_life) == ("sessions", 10, 1.0)
     baskets = Item2Vec(dim=4, epochs=1).train(str(unstamped), progress=None)
     assert baskets.mode == "baskets" and baskets.whole_session
     assert baskets.history_half_life == float("inf")
     given = Item2Vec(dim=4, epochs=1, window=2, history_half_life=3).train(str(unstamped),
                                                                           progress=None)
     assert (given.mode, given.window, given.history_half_life) == ("baskets", 2, 3)
+    with pytest.raises(w2v.SettingsError, match="history_even_share must be at most 1"):
+        Item2Vec(history_even_share=2).train(str(unstamped), progress=None)
+    with pytest.raises(w2v.SettingsError, match=r"history_half_life must be a number \(or inf\), got nan"):
+        Item2Vec(history_half_life=float("nan")).train(str(unstamped), progress=None)
 
 
 def test_a_model_file_records_its_kind(model, tmp_path):

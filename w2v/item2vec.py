@@ -29,9 +29,10 @@ from scipy import sparse
 from .model import Word2Vec
 from .topk import top_k
 from .errors import SettingsError
+from .settings import real_number
 from .sessions import read_sessions
 
-__all__ = ["HISTORY_HALF_LIFE", "Item2Vec", "MAX_SESSION_LENGTH", "MODES", "SCORES", "history_weights"]
+__all__ = ["HISTORY_EVEN_SHARE", "HISTORY_HALF_LIFE", "Item2Vec", "MAX_SESSION_LENGTH", "MODES", "SCORES", "history_weights"]
 
 #: Scores `Item2Vec.recommend` can rank by.
 SCORES = ("context", "cosine")
@@ -40,11 +41,16 @@ MODES = ("auto", "sessions", "baskets")
 # Defaults for sessions, chosen on the validation split of MovieLens-100K
 # (benchmarks/movielens.py; benchmarks/results/movielens.md):
 #: Context window for sessions.
-WINDOW = 5
+WINDOW = 10
 #: How many items back a query item's weight halves, for sessions.
-HISTORY_HALF_LIFE = 2.0
+HISTORY_HALF_LIFE = 1.0
+#: Share of a query's weight spread evenly over the whole history, for
+#: sessions: what comes next is mostly like what came last, but not only.
+HISTORY_EVEN_SHARE = 0.5
 #: Vector size.
 DIM = 64
+#: Noise distribution: item counts to this power.
+NS_EXPONENT = 0.5
 #: Passes over the data.
 EPOCHS = 40
 
@@ -73,17 +79,20 @@ class Item2Vec(Word2Vec):
     window : int, optional
         Context: items at most this many positions apart. Default: `WINDOW`
         for sessions, the whole basket for baskets.
-    history_half_life : float, optional
-        How many items back a query item's weight halves in `recommend`.
-        Default: `HISTORY_HALF_LIFE` for sessions, ``inf`` (all alike) for
-        baskets.
+    history_half_life, history_even_share : float, optional
+        How a history becomes a query in `recommend` (see `history_weights`):
+        ``history_even_share`` of the weight is spread evenly over all its
+        items, the rest goes to the recent ones, halving every
+        ``history_half_life`` items back. Defaults: `HISTORY_HALF_LIFE` and
+        `HISTORY_EVEN_SHARE` for sessions; all items alike for baskets.
     dim, negative, ns_exponent, epochs, min_count :
         As for ``Word2Vec``; the defaults are the settings that did best on
-        the validation split of MovieLens-100K (benchmarks/movielens.py).
-        ``ns_exponent=0`` (uniform noise, not word2vec's 0.75) makes the
-        context score of `recommend` estimate log P(item | query) up to a
-        constant; 0.75 did worse there, and 1, which takes popularity out of
-        that score, worst.
+        validation splits of MovieLens-100K under four protocols
+        (benchmarks/item2vec_defaults.py). The noise exponent sets how much
+        popularity counts in the context score of `recommend`: 0 (uniform
+        noise) makes it estimate log P(item | query) up to a constant, so
+        popular items rank high; 1 takes popularity out of it (pointwise
+        mutual information); 0.5 did best.
     sample : float
         Subsampling threshold; off by default, since popular items are what
         recommendations are largely about.
@@ -103,11 +112,12 @@ class Item2Vec(Word2Vec):
     """
 
     KIND = "item2vec"
-    PARAMS = Word2Vec.PARAMS + ("mode", "history_half_life")
+    PARAMS = Word2Vec.PARAMS + ("mode", "history_half_life", "history_even_share")
 
     def __init__(self, *, mode: str = "auto", window: int | None = None,
-                 history_half_life: float | None = None, dim: int = DIM, negative: int = 5,
-                 ns_exponent: float = 0.0, epochs: int = EPOCHS, min_count: int = 1,
+                 history_half_life: float | None = None, history_even_share: float | None = None,
+                 dim: int = DIM, negative: int = 5,
+                 ns_exponent: float = NS_EXPONENT, epochs: int = EPOCHS, min_count: int = 1,
                  sample: float = 0.0, **params):
         params.setdefault("sg", True)
         params.setdefault("shrink_windows", False)
@@ -117,8 +127,9 @@ class Item2Vec(Word2Vec):
                          epochs=epochs, min_count=min_count, sample=sample, **params)
         self.mode = mode
         self.history_half_life = history_half_life
+        self.history_even_share = history_even_share
         # Settings left to the mode, filled in once the mode is known.
-        self._by_mode = {name for name in ("window", "history_half_life")
+        self._by_mode = {name for name in ("window", "history_half_life", "history_even_share")
                          if getattr(self, name) is None}
         self._fill_mode_settings()
 
@@ -126,10 +137,10 @@ class Item2Vec(Word2Vec):
         if self.mode not in MODES:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         self._fill_mode_settings()
-        if not (isinstance(self.history_half_life, (int, float))
-                and not isinstance(self.history_half_life, bool) and self.history_half_life > 0):
-            raise SettingsError(f"history_half_life must be a number > 0 (inf: all items "
-                                f"alike), got {self.history_half_life!r}")
+        self.history_half_life = real_number("history_half_life", self.history_half_life,
+                                             low=0, low_open=True, finite=False)
+        self.history_even_share = real_number("history_even_share", self.history_even_share,
+                                              low=0, high=1)
         super()._validate(memory)
 
     def _fill_mode_settings(self) -> None:
@@ -138,10 +149,12 @@ class Item2Vec(Word2Vec):
         baskets = self.mode == "baskets"
         if "window" in self._by_mode:
             self.window = self.max_sentence_length if baskets else WINDOW
+        # A window spanning whole sessions treats them as sets, whatever the mode.
+        as_sets = baskets or self.window >= self.max_sentence_length
         if "history_half_life" in self._by_mode:
-            # A window spanning whole sessions treats them as sets, whatever the mode.
-            as_sets = baskets or self.window >= self.max_sentence_length
             self.history_half_life = math.inf if as_sets else HISTORY_HALF_LIFE
+        if "history_even_share" in self._by_mode:
+            self.history_even_share = 1.0 if as_sets else HISTORY_EVEN_SHARE
 
     def _settle_mode(self, data) -> None:
         """Decide "auto" from the data, before the first training."""
@@ -161,7 +174,7 @@ class Item2Vec(Word2Vec):
         return super()._sentences(data)
 
     def recommend(self, items, topn: int = 10, exclude=(), score: str = "context",
-                  half_life: float | None = None,
+                  half_life: float | None = None, even_share: float | None = None,
                   skip_unknown: bool = False) -> list[tuple[str, float]]:
         """Items for someone who has ``items``, best first.
 
@@ -169,10 +182,11 @@ class Item2Vec(Word2Vec):
         ----------
         items : str or list of str
             One item, a basket, or a user's whole history in time order (oldest
-            first). The query is a weighted mean of their vectors in which an
-            item's weight halves every ``half_life`` items back from the most
-            recent (see `history_weights`): what a user did last says most about
-            what comes next, so a whole history can be passed as it is. Items
+            first): pass everything the user did. The query is a weighted mean
+            of their vectors (`history_weights`): ``even_share`` of the weight
+            is spread evenly over all items, the rest goes to the recent ones,
+            halving every ``half_life`` items back, since what a user did last
+            says most about what comes next, but not all. Items
             not in the model (too rare to have a vector) are skipped; at least
             one must be in it.
         topn : int
@@ -190,10 +204,10 @@ class Item2Vec(Word2Vec):
             discount popularity (1: pointwise mutual information).
             ``"cosine"``: cosine similarity between input vectors (``wv``):
             items *like* the query, used in the same contexts (substitutes).
-        half_life : float, optional
-            How many items back a history item's weight halves; ``inf`` weighs
-            every item alike (a basket). Default: the model's
-            ``history_half_life``.
+        half_life, even_share : float, optional
+            The query's weights, as above; ``even_share=1`` (or ``half_life=inf``)
+            weighs every item alike (a basket). Defaults: the model's
+            ``history_half_life`` and ``history_even_share``.
         skip_unknown : bool
             Leave out query items the model does not know (newer than the
             model, or rarer than ``min_count``) instead of raising; at least
@@ -218,10 +232,11 @@ class Item2Vec(Word2Vec):
             for item in items:
                 self.wv.index(item)  # an UnknownWordError, with suggestions
         return self.recommend_many([items], topn=topn, exclude=[exclude], score=score,
-                                   half_life=half_life)[0]
+                                   half_life=half_life, even_share=even_share)[0]
 
     def recommend_many(self, histories, topn: int = 10, exclude=None, score: str = "context",
-                       half_life: float | None = None) -> list[list[tuple[str, float]]]:
+                       half_life: float | None = None,
+                       even_share: float | None = None) -> list[list[tuple[str, float]]]:
         """`recommend` for many users at once: one list of (item, score) per history.
 
         ``exclude``, when given, holds one iterable of items per history. The
@@ -238,8 +253,9 @@ class Item2Vec(Word2Vec):
         exclude = [()] * len(histories) if exclude is None else list(exclude)
         if len(exclude) != len(histories):
             raise ValueError(f"{len(histories)} histories but {len(exclude)} exclusion lists")
-        half_life = self.history_half_life if half_life is None else half_life
-        weights, seen = self._query_weights(histories, exclude, half_life)
+        rule = (self.history_half_life if half_life is None else half_life,
+                self.history_even_share if even_share is None else even_share)
+        weights, seen = self._query_weights(histories, exclude, rule)
         queries = np.asarray(weights @ self.W_in_)
         if score == "context":
             scores = queries @ self.W_out_.T
@@ -253,33 +269,41 @@ class Item2Vec(Word2Vec):
         return [[(keys[j], float(row[j])) for j in best if np.isfinite(row[j])] if w.nnz else []
                 for row, best, w in zip(scores, top_k(scores, topn), weights)]
 
-    def _query_weights(self, histories, exclude, half_life):
-        """Sparse (history x item) matrices: each history's query weights, and
-        the items each may not be recommended (its own and its exclusions)."""
+    def _query_weights(self, histories, exclude, rule):
+        """Sparse (history x item) matrices: each history's query weights
+        (summing to 1: the query is a weighted mean), and the items each may
+        not be recommended (its own and its exclusions)."""
         index = self.wv.key_to_index
         rows, cols, values, seen_rows, seen_cols = [], [], [], [], []
         for r, (history, excluded) in enumerate(zip(histories, exclude)):
             known = [index[item] for item in history if item in index]
             rows += [r] * len(known)
             cols += known
-            values += list(history_weights(len(known), half_life))
+            values += list(history_weights(len(known), *rule))
             banned = set(known) | {index[item] for item in excluded if item in index}
             seen_rows += [r] * len(banned)
             seen_cols += banned
         shape = (len(histories), len(index))
+        # A repeated item's weights add up (csr_matrix sums duplicates).
         weights = sparse.csr_matrix((values, (rows, cols)), shape=shape, dtype=np.float32)
-        # Each history's weights sum to one: its query is a weighted mean.
-        totals = np.asarray(weights.sum(axis=1)).ravel()
-        weights = sparse.diags(1 / np.maximum(totals, 1e-30)).astype(np.float32) @ weights
         seen = sparse.csr_matrix((np.ones(len(seen_rows), bool), (seen_rows, seen_cols)),
                                  shape=shape)
-        return weights.tocsr(), seen
+        return weights, seen
 
 
-def history_weights(length: int, half_life: float) -> np.ndarray:
-    """Weights of a history's items, oldest first: the most recent weighs 1, and
-    each step back multiplies the weight by ``2 ** (-1 / half_life)``."""
+def history_weights(length: int, half_life: float, even_share: float = 0.0) -> np.ndarray:
+    """Weights of a history's items in its query, oldest first, summing to 1.
+
+    ``even_share`` of the weight is spread evenly over all ``length`` items;
+    the rest goes by recency: the most recent item's part is the largest, and
+    each step back multiplies it by ``2 ** (-1 / half_life)``.
+    """
     if not half_life > 0:
         raise ValueError(f"half_life must be > 0, got {half_life!r}")
+    if not 0 <= even_share <= 1:
+        raise ValueError(f"even_share must be between 0 and 1, got {even_share!r}")
+    if length == 0:
+        return np.zeros(0)
     age = np.arange(length - 1, -1, -1, dtype=np.float64)
-    return np.exp2(-age / half_life)
+    recent = np.exp2(-age / half_life)
+    return (1 - even_share) * recent / recent.sum() + even_share / length

@@ -39,13 +39,15 @@ def whole_number(name: str, value, low: int = 1, high: int | None = None) -> int
 
 
 def real_number(name: str, value, low: float | None = None, low_open: bool = False,
-                high: float | None = None) -> float:
-    """``value`` as a finite float, optionally in a range (``low_open``: > low)."""
+                high: float | None = None, finite: bool = True) -> float:
+    """``value`` as a float, optionally in a range (``low_open``: > low);
+    finite unless ``finite=False``, which admits +inf (never NaN)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SettingsError(f"{name} must be a number, got {value!r}")
     value = float(value)
-    if not math.isfinite(value):
-        raise SettingsError(f"{name} must be a finite number, got {value}")
+    if not math.isfinite(value) and (finite or value != math.inf):
+        kind = "a finite number" if finite else "a number (or inf)"
+        raise SettingsError(f"{name} must be {kind}, got {value}")
     if low is not None and (value <= low if low_open else value < low):
         raise SettingsError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value:g}")
     if high is not None and value > high:
