@@ -7,7 +7,9 @@ import click
 
 from w2v.errors import CorpusError, SettingsError
 from w2v.item2vec import Item2Vec
-from w2v.recs_eval import EASE_LAMBDA, Row, baselines, compare, held_out_seen, leave_last_out
+from w2v.model import Word2Vec
+from w2v.recs_eval import (EASE_LAMBDA, EASE_MAX_ITEMS, Row, baselines, compare,
+                           held_out_seen, leave_last_out)
 from w2v.sessions import parse_duration, read_sessions
 
 from .table import print_table
@@ -66,6 +68,10 @@ def _delimiter(ctx, param, value):
               help="Distinct items held out at the end of each user's history.")
 @click.option("--ease-lambda", default=EASE_LAMBDA, show_default=True,
               type=FiniteFloat(min=0, min_open=True), help="EASE's L2 penalty.")
+@click.option("--ease-max-items", default=EASE_MAX_ITEMS, show_default=True,
+              type=click.IntRange(1, 10**9),
+              help="EASE models at most this many items, the most popular (fewer if memory "
+                   "is short): its item x item matrices take 16 bytes per pair.")
 @click.option("--workers", default=os.cpu_count() or 1, type=click.IntRange(min=1),
               show_default="all cores",
               help="Training threads for item2vec (1 for bit-identical reruns).")
@@ -73,8 +79,8 @@ def _delimiter(ctx, param, value):
               help="Random seed of item2vec's training.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def evaluate_recs(sessions, form, columns, header, delimiter, min_rating, session_gap,
-                  on_bad_rows, model_path, retrain, topn, holdout, ease_lambda, workers, seed,
-                  quiet):
+                  on_bad_rows, model_path, retrain, topn, holdout, ease_lambda, ease_max_items,
+                  workers, seed, quiet):
     """Compare item2vec with most-popular, item-kNN and EASE on INPUT.
 
     Each user's last --holdout distinct items (in time order when INPUT has
@@ -89,10 +95,12 @@ def evaluate_recs(sessions, form, columns, header, delimiter, min_rating, sessio
     INPUT is read as by w2v item2vec: one basket per line, or an interactions
     table (CSV/TSV: user, item, optional timestamp and rating).
     """
+    if sys.stdout is None:  # w2v evaluate-recs ... >&-: the table would vanish
+        raise click.ClickException("standard output is closed: nowhere to print the results")
     if retrain and model_path is None:
         raise click.UsageError("--retrain needs --model (whose settings to train with)")
     log = None if quiet else sys.stderr
-    given = Item2Vec.load(model_path) if model_path else None  # a bad file fails before reading
+    given = _load_item_model(model_path) if model_path else None  # fails before reading INPUT
     data = read_sessions(
         sessions, form=form, columns=columns.split(",") if columns else None, header=header,
         delimiter=delimiter, min_rating=min_rating, session_gap=session_gap,
@@ -103,7 +111,7 @@ def evaluate_recs(sessions, form, columns, header, delimiter, min_rating, sessio
         raise CorpusError(f"{sessions}: no user has more than {holdout} distinct item"
                           f"{'s' if holdout > 1 else ''}, so nothing is left to learn from "
                           "once they are held out (lower --holdout)")
-    methods = baselines(split, ease_lambda)
+    methods = baselines(split, ease_lambda, ease_max_items=ease_max_items)
     name, model, seconds = _item_model(split, given, model_path, retrain, workers, seed, log)
     methods[name] = (model, seconds, "")
     rows = compare(split, methods, topn)
@@ -122,9 +130,21 @@ def _item_model(split, given, path, retrain, workers, seed, log):
     return f"item2vec ({what})", model, model.training_seconds_
 
 
+def _load_item_model(path):
+    model = Word2Vec.load(path)
+    if not isinstance(model, Item2Vec):
+        click.echo(f"warning: {path} is a word model (w2v train), not an item model (w2v "
+                   "item2vec): its words are read as item ids", err=True)
+        model = Item2Vec.load(path)
+    return model
+
+
 def _refuse_if_seen(model, path, split):
     """A given model trained on all of INPUT has seen the held-out items: its
     figures would look better than what it does for new interactions."""
+    if not any(item in model.wv for item in split.catalog):
+        raise SettingsError(f"{path} knows none of the {len(split.catalog):,} items of the "
+                            "training data: is it a model of other data?")
     counts = dict(zip(model.vocab_.words, model.vocab_.counts.tolist()))
     above, known = held_out_seen(counts, split)
     if known and above > known / 2:

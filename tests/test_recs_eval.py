@@ -2,6 +2,7 @@
 ``w2v evaluate-recs`` command."""
 
 import math
+import os
 import subprocess
 import sys
 
@@ -308,8 +309,9 @@ def parse_table(stdout):
 
 
 def test_cli_prints_the_four_methods_and_item2vec_learns_the_order(table):
-    result = run_cli("evaluate-recs", table, "--workers", "1", "-q")
+    result = run_cli("evaluate-recs", table, "--workers", "1", "-q", "--ease-max-items", "10")
     assert result.returncode == 0, result.stderr
+    assert "note: EASE, lambda 500 models only the 10 most popular of the 40 items" in result.stdout
     rows = parse_table(result.stdout)
     assert set(rows) == {"most popular", "item-kNN, last 5", "EASE, lambda 500",
                          "item2vec (defaults)"}, result.stdout
@@ -340,11 +342,27 @@ def test_cli_refuses_a_model_trained_on_all_the_data_and_retrains_its_settings(t
     (["--ease-lambda", "nan"], "not a finite number"),
     (["--topn", "0"], "0"),
     (["--model", "missing.w2v"], "missing.w2v"),
+    (["--ease-max-items", "0"], "0"),
 ])
 def test_cli_mistakes_are_one_error_line(table, args, message):
     result = run_cli("evaluate-recs", table, "-q", *args)
     assert result.returncode in (1, 2), result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_refuses_a_model_that_knows_none_of_the_items_and_a_closed_stdout(table, tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("the cat sat on the mat\n" * 50)
+    model = tmp_path / "words.w2v"
+    assert run_cli("train", words, "-o", model, "--min-count", "1", "--epochs", "1",
+                   "-q").returncode == 0
+    result = run_cli("evaluate-recs", table, "--model", model, "-q")
+    assert result.returncode == 1 and "knows none of the 40 items" in result.stderr
+    assert "is a word model" in result.stderr
+    closed = subprocess.run([*CLI, "evaluate-recs", str(table), "-q"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=60,
+                            preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 1 and "standard output is closed" in closed.stderr
 
 
 def test_cli_on_an_empty_or_missing_input_is_an_error(tmp_path):
