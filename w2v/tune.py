@@ -51,8 +51,8 @@ from .settings import real_number, whole_number
 __all__ = ["BRACKET", "MAX_VALIDATION_USERS", "QUERY_GRID", "SPACE", "Trial", "TuneResult",
            "format_trials", "tune"]
 
-#: Values tried for each searched setting, in increasing order (neighbours are
-#: the values next to each other). ``window`` is searched for sessions only: a
+#: Values tried for each searched setting, with the defaults' own (neighbours
+#: are the values next to each other in increasing order). ``window`` is searched for sessions only: a
 #: basket's items are all each other's context.
 SPACE = {
     "window": (1, 2, 3, 5, 8, 12, 20),
@@ -67,7 +67,7 @@ SPACE = {
 #: validation user.
 QUERY_GRID = {
     "history_half_life": (1.0, 2.0, 4.0, 8.0, math.inf),
-    "history_even_share": (0.0, 0.5),
+    "history_even_share": (0.0, 0.25, 0.5),
 }
 # The argument of Item2Vec.recommend_many that takes each query setting.
 _QUERY_ARGUMENTS = {"history_half_life": "half_life", "history_even_share": "even_share"}
@@ -316,7 +316,9 @@ class _Search:
             if not isinstance(values, (tuple, list)) or not values:
                 raise SettingsError(f"space[{name!r}] must be a non-empty list of values, "
                                     f"got {values!r}")
-        return {name: tuple(sorted(values)) for name, values in space.items()}
+        # The defaults' own values are always among those searched.
+        return {name: tuple(sorted(set(values) | {getattr(self.base, name)}))
+                for name, values in space.items()}
 
     def _validation_users(self):
         users = len(self.split.users)
