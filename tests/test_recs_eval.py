@@ -97,6 +97,10 @@ def test_a_users_sessions_are_joined_and_cut_at_the_held_out_tail():
     assert split.held_out == [["c", "d"], ["x", "y"]]
     assert split.train.sessions == [["a", "b"]] and split.train.users == ["u"]
     assert split.train.ordered and split.users_without_history == 1
+    # A user's sessions need not be next to each other.
+    split = leave_last_out(Sessions([["a", "b"], ["x", "y"], ["c"]], ["u", "v", "u"]))
+    assert split.users == ["u", "v"] and split.histories == [["a", "b"], ["x"]]
+    assert split.held_out == [["c"], ["y"]] and not split.train.ordered
 
 
 def test_validation_is_the_split_again_on_the_training_part():
@@ -112,7 +116,6 @@ def test_validation_is_the_split_again_on_the_training_part():
                 min_size=1, max_size=8),
        st.integers(1, 4))
 def test_the_split_never_leaks_a_held_out_item_into_training(rows, n):
-    rows.sort(key=lambda row: row[0])  # a user's sessions are consecutive, as read_sessions gives
     data = Sessions([items for _, items in rows], [user for user, _ in rows], ordered=True)
     split = leave_last_out(data, n)
     for user, history, held in zip(split.users, split.histories, split.held_out):

@@ -15,9 +15,11 @@ user already has, and is scored on whether the held-out items come back:
   recommended to at least one user.
 
 Every user is counted, with the same rule for every method: a user left with
-no training history (all their items were held out), or whose held-out items
-never occur in the training data, counts as a miss for every method, since no
-method can do better than chance for them. `Split` counts both kinds.
+no training history (all their items were held out) is not asked, and counts
+as a miss for every method (most-popular could only recite its one list, the
+others have nothing to go on); a user whose held-out items never occur in the
+training data is asked, but no method can recommend an item it never saw, so
+it is a miss for all too. `Split` counts both kinds.
 
 The baselines, each with ``fit(histories)`` and the
 ``recommend_many(histories, topn, exclude)`` of `w2v.item2vec.Item2Vec`:
@@ -178,24 +180,17 @@ def leave_last_out(sessions, n: int = 1) -> Split:
 
 
 def _by_user(sessions):
-    """(user, [sessions]) in order; a user's sessions are consecutive in a `Sessions`."""
+    """(user, [sessions]) for each user, in the order of their first session."""
     users = getattr(sessions, "users", None)
     data = getattr(sessions, "sessions", sessions)
     if users is None:
-        for number, session in enumerate(data):
-            yield str(number), [_items(session, number)]
-        return
+        return [(str(number), [_items(session, number)]) for number, session in enumerate(data)]
     if len(users) != len(data):
         raise CorpusError(f"{len(data):,} sessions but {len(users):,} users")
-    current, group = None, []
-    for user, session in zip(users, data):
-        if group and user != current:
-            yield current, group
-            group = []
-        current = user
-        group.append(_items(session, len(group)))
-    if group:
-        yield current, group
+    grouped: dict[str, list[list[str]]] = {}
+    for number, (user, session) in enumerate(zip(users, data)):
+        grouped.setdefault(user, []).append(_items(session, number))
+    return list(grouped.items())
 
 
 def _items(session, number) -> list[str]:
