@@ -132,8 +132,14 @@ def test_bad_fixed_settings_and_spaces_are_refused_before_training():
         tune(chain_sessions(), 5, space={"dim": ()}, progress=None)
     with pytest.raises(SettingsError, match="mode"):
         tune(chain_sessions(), 5, fixed={"mode": "baskets"}, progress=None)
+    with pytest.raises(SettingsError, match="workers"):
+        tune(chain_sessions(), 5, workers=0, progress=None)
+    with pytest.raises(SettingsError, match="fixed must be a dict"):
+        tune(chain_sessions(), 5, fixed=[("dim", 8)], progress=None)
 
 
 def test_data_with_no_user_of_two_items_cannot_be_tuned():
     with pytest.raises(CorpusError, match="nothing to tune on"):
         tune([["a"], ["b"]], 5, progress=None)
+    with pytest.raises(CorpusError, match="expected sessions"):
+        tune("interactions.csv", 5, progress=None)

@@ -183,6 +183,9 @@ def _by_user(sessions):
     """(user, [sessions]) for each user, in the order of their first session."""
     users = getattr(sessions, "users", None)
     data = getattr(sessions, "sessions", sessions)
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise CorpusError(f"expected sessions (a Sessions, as w2v.sessions.read_sessions gives, "
+                          f"or a list of lists of item ids), got {type(data).__name__}")
     if users is None:
         return [(str(number), [_items(session, number)]) for number, session in enumerate(data)]
     if len(users) != len(data):

@@ -267,6 +267,10 @@ def tune(sessions, budget_seconds: float, seed: int = 1, workers: int = 1,
     >>> print(format_trials(result))  # doctest: +SKIP
     """
     budget = real_number("budget_seconds", budget_seconds, low=0, low_open=True)
+    seed = whole_number("seed", seed, low=0, high=2**64 - 1)
+    workers = whole_number("workers", workers)
+    if not isinstance(fixed, (dict, type(None))):
+        raise SettingsError(f"fixed must be a dict of Item2Vec settings, got {fixed!r}")
     search = _Search(sessions, budget, seed, workers, progress, dict(fixed or {}),
                      space, whole_number("topn", topn, high=1_000_000))
     return search.run()
