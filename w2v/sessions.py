@@ -50,8 +50,8 @@ from .settings import available_memory
 from .sources import READ_ERRORS, display_name, format_size, is_stdin, open_decompressed, open_text
 
 __all__ = ["BadRow", "BadRowError", "HEADER_NAMES", "MAX_RECORD_CHARS", "MAX_RECORD_LINES",
-           "MEMORY_RESERVE_BYTES", "ROLES", "SessionStats", "Sessions", "parse_duration",
-           "read_baskets", "read_interactions", "read_item_titles", "read_sessions"]
+           "MEMORY_RESERVE_BYTES", "ROLES", "SessionStats", "Sessions", "describe_bad_rows",
+           "parse_duration", "read_baskets", "read_interactions", "read_item_titles", "read_sessions"]
 
 #: What a column of an interactions table can hold.
 ROLES = ("user", "item", "timestamp", "rating")
@@ -831,6 +831,16 @@ def parse_duration(text: str) -> float:
     if not match:
         raise ValueError(f"{text!r} is not a duration such as 1800, 30m, 2h or 1d")
     return float(match.group(1)) * _SECONDS_PER_UNIT[match.group(2).lower()]
+
+
+def describe_bad_rows(stats: SessionStats, shown: int = 3) -> str | None:
+    """``"2 bad rows skipped (line 3: ...; line 9: ...)"``, None if there were none:
+    what a command says after reading, the first ``shown`` rows quoted."""
+    if not stats.bad_rows:
+        return None
+    quoted = "; ".join(map(str, stats.bad_row_examples[:shown]))
+    more = ", ..." if stats.bad_rows > shown else ""
+    return f"{stats.bad_rows:,} bad rows skipped ({quoted}{more})"
 
 
 def read_item_titles(path: str | os.PathLike) -> dict[str, str]:

@@ -155,8 +155,12 @@ class Table:
         pa = self._pa
         try:
             for arrays in self._batches(list(columns), max_bytes):
+                for array in arrays:
+                    # Neither format's reader checks offsets or UTF-8: damaged
+                    # data would be read out of bounds (a crash) or fail later.
+                    array.validate(full=True)
                 yield [_plain(pa, array) for array in arrays]
-        except (pa.ArrowException, OSError) as error:
+        except (pa.ArrowException, OSError, ValueError) as error:  # UnicodeDecodeError too
             raise self._damaged(error) from None
 
     def _batches(self, columns: list[int], max_bytes: int | None) -> Iterator[list]:
@@ -514,13 +518,13 @@ def _seconds(pa, array, column: str, name: str):
         return _parsed(array.to_pylist(), _timestamp, "timestamp")
     if pa.types.is_timestamp(kind):
         per_second = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[kind.unit]
-        array = pa.compute.divide(array.cast(pa.int64()).cast(pa.float64()), per_second)
+        array = pa.compute.divide(_floats(pa, array.cast(pa.int64())), per_second)
     elif pa.types.is_date32(kind):
-        array = pa.compute.multiply(array.cast(pa.int32()).cast(pa.float64()), 86400.0)
+        array = pa.compute.multiply(_floats(pa, array.cast(pa.int32())), 86400.0)
     elif pa.types.is_date64(kind):
-        array = pa.compute.divide(array.cast(pa.int64()).cast(pa.float64()), 1000.0)
+        array = pa.compute.divide(_floats(pa, array.cast(pa.int64())), 1000.0)
     elif _is_number_type(pa, kind):
-        array = array.cast(pa.float64())
+        array = _floats(pa, array)
     else:
         raise CorpusError(f"{name}: the timestamp column {column!r} holds {kind}: a timestamp "
                           f"is a date and time, a date, a number of seconds or text")
@@ -534,7 +538,12 @@ def _numbers(pa, array, column: str, name: str):
         return _parsed(array.to_pylist(), lambda text: _number(text, "rating"), "rating")
     if not (_is_number_type(pa, kind) or pa.types.is_boolean(kind)):
         raise CorpusError(f"{name}: the rating column {column!r} holds {kind}, not numbers")
-    return _finite(array.cast(pa.float64()).to_pylist(), "rating")
+    return _finite(_floats(pa, array).to_pylist(), "rating")
+
+
+def _floats(pa, array):
+    # Rounded, as float() rounds: nanoseconds since 1970 are beyond 2 ** 53.
+    return array.cast(pa.float64(), safe=False)
 
 
 def _is_number_type(pa, kind) -> bool:
