@@ -11,6 +11,7 @@ from w2v import W2VError
 
 from .analogy import analogy
 from .evaluate import evaluate
+from .index import index
 from .evaluate_recs import evaluate_recs
 from .export import export
 from .item2vec import item2vec
@@ -112,4 +113,5 @@ main.add_command(plot_analogy)
 main.add_command(plot_loss)
 main.add_command(item2vec)
 main.add_command(recommend)
+main.add_command(index)
 main.add_command(evaluate_recs)

@@ -291,7 +291,10 @@ class VectorIndex:
     def _search_block(self, queries, size, k, banned, ids, scores, where):
         matches = self._graph.search(queries, size, threads=self.threads)
         candidates = np.asarray(matches.keys, dtype=np.int64).reshape(len(queries), -1)
-        counts = np.asarray(matches.counts, dtype=np.int64).reshape(-1, 1)
+        # One query comes back as Matches, cut to what was found; more as
+        # BatchMatches, padded to ``size`` with ``counts`` saying how many are real.
+        counts = np.asarray(getattr(matches, "counts", [candidates.shape[1]]),
+                            dtype=np.int64).reshape(-1, 1)
         candidates[np.arange(candidates.shape[1]) >= counts] = -1  # slots the walk left empty
         candidates.sort(axis=1)  # by row number, so top_k's ties fall as in exact search
         valid = (candidates >= 0) & ~_banned_mask(candidates, banned)

@@ -9,7 +9,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import W2VError
+from .errors import SettingsError, W2VError
+from .topk import top_k
 
 # Keeps 3CosMul's denominator away from zero (Levy and Goldberg 2014).
 COSMUL_EPSILON = 1e-6
@@ -58,6 +59,64 @@ class KeyedVectors:
             raise ValueError(f"the word {repeated!r} occurs more than once")
         self.vectors = vectors
         self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self._ann_index = None
+
+    # --- the approximate index (w2v/ann.py) ------------------------------------------
+
+    @property
+    def ann_index(self):
+        """The ``VectorIndex`` (cosine, over these vectors) that answers
+        queries approximately, or None: see `build_index`. Set it to an index
+        loaded with ``w2v.ann.load_index_beside``, or to None to drop it."""
+        return self._ann_index
+
+    @ann_index.setter
+    def ann_index(self, index) -> None:
+        if index is not None and (index.metric != "cosine" or (index.rows, index.dim)
+                                  != self.vectors.shape):
+            raise ValueError(f"a {index.metric} index of {index.rows} x {index.dim} rows cannot "
+                             f"answer cosine queries over {self.vectors.shape[0]} x "
+                             f"{self.vectors.shape[1]} vectors")
+        self._ann_index = index
+
+    def build_index(self, threads: int = 0, progress=None):
+        """Build the approximate index over the vectors and keep it as `ann_index`.
+
+        With it, `most_similar`, `similar_by_vector` and `neighbours` on
+        vocabularies of ``w2v.ann.INDEX_THRESHOLD`` words or more visit a few
+        thousand rows per query instead of all of them; the scores returned
+        are exact, only a true neighbour may (rarely) be missed. Needs the
+        optional usearch package (``pip install 'w2v[ann]'``).
+
+        Parameters
+        ----------
+        threads : int
+            Build threads (0: all cores).
+        progress : callable, optional
+            ``progress(rows_done, rows_total)``, called now and then.
+
+        Returns
+        -------
+        w2v.ann.VectorIndex
+        """
+        from .ann import VectorIndex
+        self.ann_index = VectorIndex.build(self.vectors, "cosine", threads=threads,
+                                           progress=progress)
+        return self.ann_index
+
+    def _use_index(self, restrict_vocab, exact) -> bool:
+        """Whether a query goes to the approximate index: ``exact=None`` asks
+        it when there is one and the vocabulary is large (below the threshold
+        exact search takes milliseconds); ``False`` whenever there is one."""
+        if exact not in (None, True, False):
+            raise ValueError(f"exact must be True, False or None, not {exact!r}")
+        if exact or restrict_vocab is not None or self._ann_index is None:
+            if exact is False and self._ann_index is None:
+                raise SettingsError("exact=False needs an approximate index: call "
+                                    "build_index() first (or leave exact=None)")
+            return False
+        from .ann import INDEX_THRESHOLD
+        return exact is False or len(self) >= INDEX_THRESHOLD
 
     # --- the mapping protocol ---------------------------------------------------
 
@@ -113,7 +172,8 @@ class KeyedVectors:
         return float(self.get_vector(word1, norm=True) @ self.get_vector(word2, norm=True))
 
     def most_similar(self, positive=None, negative=None, topn: int = 10,
-                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+                     restrict_vocab: int | None = None,
+                     exact: bool | None = None) -> list[tuple[str, float]]:
         """Words closest by cosine to the sum of ``positive`` minus ``negative``
         (each term scaled to unit length first, as word2vec's ``distance`` does).
 
@@ -124,7 +184,12 @@ class KeyedVectors:
         topn : int
             How many words to return.
         restrict_vocab : int, optional
-            Search only the most frequent words (the first rows).
+            Search only the most frequent words (the first rows); always exact.
+        exact : bool, optional
+            ``True`` compares the query with every word. By default (None) the
+            approximate index answers when there is one (`build_index`) and
+            the vocabulary has ``w2v.ann.INDEX_THRESHOLD`` words or more;
+            ``False`` uses the index whenever there is one.
 
         Returns
         -------
@@ -143,12 +208,18 @@ class KeyedVectors:
         norm = np.linalg.norm(query)
         if norm == 0:
             return []
+        if self._use_index(restrict_vocab, exact):
+            if int(topn) < 1:
+                return []
+            ids, scores = self._ann_index.search(query / norm, int(topn), exclude=[exclude])
+            return [(self.index_to_key[i], float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         return self._top(self.unit_vectors[:restrict_vocab] @ (query / norm), topn, exclude)
 
-    def similar_by_vector(self, vector, topn: int = 10,
-                          restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    def similar_by_vector(self, vector, topn: int = 10, restrict_vocab: int | None = None,
+                          exact: bool | None = None) -> list[tuple[str, float]]:
         """Words closest by cosine to ``vector``."""
-        return self.most_similar(positive=[np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn,
+                                 restrict_vocab=restrict_vocab, exact=exact)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: int = 10,
                             restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -197,8 +268,8 @@ class KeyedVectors:
             raise ValueError(f"method must be '3cosadd' or '3cosmul', not {method!r}")
         return search(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab)
 
-    def neighbours(self, words, topn: int = 10,
-                   restrict_vocab: int | None = None) -> list[list[tuple[str, float]]]:
+    def neighbours(self, words, topn: int = 10, restrict_vocab: int | None = None,
+                   exact: bool | None = None) -> list[list[tuple[str, float]]]:
         """Nearest neighbours of many words (or vectors) at once.
 
         One matrix product per block of queries replaces a pass over the
@@ -208,7 +279,7 @@ class KeyedVectors:
         ----------
         words : list of str or ndarray, or ndarray of shape (n, vector_size)
             The queries. A word is not its own neighbour.
-        topn, restrict_vocab
+        topn, restrict_vocab, exact
             As for ``most_similar``.
 
         Returns
@@ -231,8 +302,9 @@ class KeyedVectors:
                 queries[k] = self.unit_vectors[own[k]]
             else:
                 queries[k] = self._unit(item)
+        if self._use_index(restrict_vocab, exact):
+            return self._neighbours_from_index(queries, own, topn)
         candidates = self.unit_vectors[:restrict_vocab]
-        topn = min(topn, len(candidates))
         # Blocks of queries keep the (block, vocabulary) score matrix near 64 MB.
         block = max(1, (1 << 24) // max(len(candidates), 1))
         results = []
@@ -241,17 +313,21 @@ class KeyedVectors:
             mine = own[start:start + block]
             inside = (mine >= 0) & (mine < len(candidates))
             scores[np.flatnonzero(inside), mine[inside]] = -np.inf
-            best = np.argpartition(-scores, topn - 1, axis=1)[:, :topn] if topn < len(candidates) \
-                else np.broadcast_to(np.arange(len(candidates)), scores.shape)
+            best = top_k(scores, topn)
             best_scores = np.take_along_axis(scores, best, axis=1)
-            order = np.argsort(-best_scores, axis=1, kind="stable")
-            best = np.take_along_axis(best, order, axis=1)
-            best_scores = np.take_along_axis(best_scores, order, axis=1)
             for query, row, row_scores in zip(queries[start:start + block], best, best_scores):
                 results.append([] if not query.any() else
                                [(self.index_to_key[i], float(s))
                                 for i, s in zip(row, row_scores) if s != -np.inf])
         return results
+
+    def _neighbours_from_index(self, queries, own, topn):
+        if int(topn) < 1 or not len(queries):
+            return [[] for _ in queries]
+        exclude = [{int(row)} if row >= 0 else set() for row in own]
+        ids, scores = self._ann_index.search(queries, int(topn), exclude=exclude)
+        return [[(self.index_to_key[i], float(s)) for i, s in zip(row, row_scores) if i >= 0]
+                for row, row_scores in zip(ids, scores)]
 
     def doesnt_match(self, words: Iterable[str]) -> str:
         """The word furthest from the mean of the others' directions."""
@@ -287,12 +363,7 @@ class KeyedVectors:
 
     def _top(self, scores: np.ndarray, topn: int, exclude: set) -> list[tuple[str, float]]:
         """The ``topn`` best-scoring rows outside ``exclude``, best first."""
-        wanted = min(topn + len(exclude), len(scores))
-        if wanted < len(scores):
-            best = np.argpartition(-scores, wanted - 1)[:wanted]
-        else:
-            best = np.arange(len(scores))
-        best = best[np.argsort(-scores[best], kind="stable")]
+        best = top_k(scores, topn + len(exclude))
         return [(self.index_to_key[i], float(scores[i])) for i in best if i not in exclude][:topn]
 
     # --- standard evaluations (w2v/evaluate.py) ----------------------------------
