@@ -9,12 +9,18 @@ from w2v.item2vec import (DIM, EPOCHS, HISTORY_EVEN_SHARE, HISTORY_HALF_LIFE, MO
 from w2v.progress import format_duration
 from w2v.sessions import parse_duration, read_sessions
 
+from w2v.tune import format_trials
+from w2v.tune import tune as run_tune
+
 from .options import check_writable, training_options
 from .run import train_and_save
 from .types import FiniteFloat
 
 # Bad rows quoted in the warning after reading; all are counted.
 BAD_ROWS_SHOWN = 3
+# Model settings --tune keeps when they are given on the command line.
+TUNABLE = ("window", "history_half_life", "history_even_share", "ns_exponent", "dim",
+           "negative", "epochs", "min_count", "sample", "alpha", "min_alpha")
 
 
 def _duration(ctx, param, value):
@@ -81,9 +87,15 @@ def _delimiter(ctx, param, value):
                    "can be finished with --resume OUTPUT.")
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Finish MODEL's interrupted run on INPUT, keeping its items and settings.")
+@click.option("--tune", is_flag=True,
+              help="First search the settings not given on the command line (window, "
+                   "ns-exponent, epochs, dim, negative, the query rule) on each user's last "
+                   "item held out, then train on everything with the best; prints the trials.")
+@click.option("--budget", default="10m", show_default=True, callback=_duration,
+              metavar="DURATION", help="Time for the --tune search (600, 10m, 1h).")
 @click.pass_context
 def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating, session_gap,
-             on_bad_rows, checkpoint, resume, quiet, **settings):
+             on_bad_rows, checkpoint, resume, tune, budget, quiet, **settings):
     """Train item vectors on INPUT and save them to a model file.
 
     INPUT holds one basket or session per line (item ids separated by spaces or
@@ -93,6 +105,9 @@ def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating
     """
     check_writable(output, reads=sessions)
     log = None if quiet else sys.stderr
+    if resume and tune:
+        raise click.UsageError("--tune chooses the settings of a new model; a resumed model "
+                               "keeps its own")
     model = _resumed_model(ctx, resume, settings) if resume else None
     data = read_sessions(
         sessions, form=form, columns=columns.split(",") if columns else None, header=header,
@@ -100,7 +115,10 @@ def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating
         on_bad_rows=on_bad_rows)
     _report_reading(data.stats, quiet)
     if model is None:
-        model = Item2Vec(**{key: value for key, value in settings.items() if value is not None})
+        chosen = {key: value for key, value in settings.items() if value is not None}
+        if tune:
+            chosen = _tuned_settings(ctx, data, chosen, budget, log)
+        model = Item2Vec(**chosen)
 
     def run(on_epoch_end):
         if model.unfinished:
@@ -119,6 +137,20 @@ def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating
             click.echo(f"note: {distinct - len(model.vocab_):,} items "
                        f"{'not in the resumed model' if resume else f'seen fewer than {model.min_count} times'}"
                        " were left out", err=True)
+
+
+def _tuned_settings(ctx, data, settings, budget, log):
+    """The settings --tune finds best, keeping those given on the command line."""
+    fixed = {name: value for name, value in settings.items() if name in TUNABLE
+             and ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE}
+    if settings["mode"] != "auto":  # the search reads the mode from the data
+        data.ordered = settings["mode"] == "sessions"
+    result = run_tune(data, budget, seed=settings["seed"], workers=settings["workers"],
+                      progress=log, fixed=fixed)
+    click.echo(format_trials(result))
+    click.echo(f"chosen on validation ({result.validation_users:,} users, "
+               f"{format_duration(result.seconds)}); training on everything", err=True)
+    return {**settings, **result.best}
 
 
 def _resumed_model(ctx, path, settings):

@@ -1,6 +1,10 @@
 """item2vec training and recommendations (w2v/item2vec.py), and the
 ``w2v item2vec`` / ``w2v recommend`` commands."""
 
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -382,3 +386,32 @@ def test_resuming_an_item_model_with_w2v_train_reads_baskets(runner, tmp_path):
     resumed = w2v.load(out)
     assert isinstance(resumed, Item2Vec) and resumed.epochs_trained_ == 2
     assert sorted(resumed.wv.index_to_key) == ["EGGS", "Milk", "milk", "sku/1"]
+
+
+def test_item2vec_tune_searches_then_trains_on_everything_with_the_best(tmp_path):
+    table = tmp_path / "stamped.csv"
+    table.write_text("user,item,timestamp\n" + "".join(
+        f"u{u},g{u % 4}-{(u * 7 + k) % 9},{k}\n" for u in range(120) for k in range(8)))
+    out = tmp_path / "tuned.w2v"
+    command = [sys.executable, "-c", "from w2v_cli.main import main; main()", "item2vec",
+               str(table), "-o", str(out), "--tune", "--budget", "6", "--dim", "16",
+               "--workers", "1"]
+    start = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - start < 60  # the budget, one trial more, the final training
+    assert result.stdout.splitlines()[0].split()[0] == "trial"  # the table of trials
+    assert "training on everything" in result.stderr
+    model = w2v.load(out)
+    assert model.dim == 16  # given on the command line: kept, not searched
+    assert model.epochs_trained_ == model.epochs and len(model.wv) == 36
+    refused = subprocess.run(command + ["--resume", str(out)], capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 2 and "--tune chooses the settings of a new model" in refused.stderr
+
+
+def test_item2vec_tune_in_the_library_keeps_what_it_tried():
+    sessions = [[f"g{u % 4}-{(u * 7 + k) % 9}" for k in range(8)] for u in range(120)]
+    model = Item2Vec.tune(sessions, budget=4, dim=8, progress=None)
+    assert model.tuning_ is not None and model.tuning_.trials[0].full
+    assert model.dim == 8 and model.epochs_trained_ == model.epochs

@@ -21,6 +21,7 @@ reads any of them.
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,7 @@ class Item2Vec(Word2Vec):
         self.mode = mode
         self.history_half_life = history_half_life
         self.history_even_share = history_even_share
+        self.tuning_ = None  # what Item2Vec.tune tried, for a tuned model
         # Settings left to the mode, filled in once the mode is known.
         self._by_mode = {name for name in ("window", "history_half_life", "history_even_share")
                          if getattr(self, name) is None}
@@ -172,6 +174,32 @@ class Item2Vec(Word2Vec):
         data = read_sessions(corpus) if isinstance(corpus, (str, Path)) else corpus
         self._settle_mode(data)
         return super()._sentences(data)
+
+    @classmethod
+    def tune(cls, sessions, budget: float = 600, *, seed: int = 1, workers: int = 1,
+             progress=sys.stderr, **fixed) -> Item2Vec:
+        """Search the settings on a validation split, then train on all of ``sessions``.
+
+        Each user's last item of ``sessions`` is held out for validation and
+        settings are searched within ``budget`` seconds (`w2v.tune.tune`: the
+        defaults first, then successive halving); the best are used to train
+        the returned model on everything. Its ``tuning_`` holds what was tried
+        (`w2v.tune.TuneResult`; ``w2v.tune.format_trials`` prints it).
+
+        ``fixed`` settings (e.g. ``dim=32``) are kept as given, not searched.
+
+        Examples
+        --------
+        >>> model = Item2Vec.tune(read_sessions("u.data"), budget=600)  # doctest: +SKIP
+        """
+        from .tune import tune  # tune builds on this module
+
+        result = tune(sessions, budget, seed=seed, workers=workers, progress=progress,
+                      fixed=fixed)
+        model = cls(**{**result.best, "seed": seed, "workers": workers})
+        model.train(sessions, progress=progress)
+        model.tuning_ = result
+        return model
 
     def recommend(self, items, topn: int = 10, exclude=(), score: str = "context",
                   half_life: float | None = None, even_share: float | None = None,
