@@ -56,9 +56,9 @@ READING_OPTIONS = ("columns", "header", "delimiter", "on_bad_rows")
 @click.pass_context
 def recommend(ctx, items, model_path, topn, exclude, score, items_file, users_path, output,
               quiet, **reading):
-    """Recommend items for people who have ITEMS (their weighted mean, the last
-    weighing most: list them oldest first); ITEMS themselves are never
-    recommended. With --users TABLE -o FILE, recommend for every user of TABLE."""
+    """Recommend items for people who have ITEMS, oldest first (a sessions
+    model weighs the recent ones most); ITEMS themselves are never recommended.
+    With --users TABLE -o FILE, recommend for every user of TABLE."""
     if users_path is None:
         _refuse_batch_options(ctx, output)
         _recommend_for_items(items, model_path, topn, exclude, score, items_file)

@@ -160,6 +160,16 @@ def test_a_table_without_user_and_item_columns_says_how_to_name_them(tmp_path):
             reader(path)
 
 
+def test_a_record_batch_and_a_dataframe_index_are_understood():
+    batch = pa.RecordBatch.from_pydict({"user": ["u1", "u1"], "item": ["a", "b"]})
+    assert read_interactions(batch).sessions == [["a", "b"]]
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"user": ["u1", "u1"], "item": ["a", "b"]}).set_index("user")
+    with pytest.raises(CorpusError, match=r"the index \(user\) is not read: reset_index\(\)"):
+        read_interactions(frame)
+    assert read_interactions(frame.reset_index()).sessions == [["a", "b"]]
+
+
 def test_a_column_that_cannot_hold_ids_or_times_is_named(tmp_path):
     table = pa.table({"user": [["u1"]], "item": ["x"]})
     with pytest.raises(CorpusError, match=r"the user column 'user' holds list<item: string>"):

@@ -142,6 +142,7 @@ class Table:
     def __init__(self, name: str, names: list[str], pa, what: str):
         self.name = name
         self.names = names
+        self.hint = ""  # said when the columns cannot be told apart
         self._pa = pa
         self._what = what  # the format, for messages about damage
 
@@ -271,6 +272,12 @@ class _MemoryTable(Table):
         self._frame = frame
         names = [str(column) for column in value.columns] if frame else list(value.schema.names)
         super().__init__(name, names, pa, "a table")
+        index = [str(level) for level in getattr(value.index, "names", ()) if level is not None] \
+            if frame else []
+        if index:
+            # A groupby or set_index puts columns in the index, which is not read.
+            self.hint = (f"; the index ({', '.join(index)}) is not read: reset_index() makes "
+                         f"it columns")
 
     def types(self) -> list:
         if not self._frame:
@@ -308,8 +315,11 @@ def _memory_table(value) -> Table:
                             else "the Series", value.to_frame(), pa, frame=True)
     if kind == "DataFrame":
         return _MemoryTable("the DataFrame", value, pa, frame=True)
-    if kind in ("Table", "RecordBatch"):
-        return _MemoryTable(f"the Arrow {kind}", value, pa, frame=False)
+    if kind == "RecordBatch":
+        return _MemoryTable("the Arrow RecordBatch", pa.Table.from_batches([value]), pa,
+                            frame=False)
+    if kind == "Table":
+        return _MemoryTable("the Arrow Table", value, pa, frame=False)
     # An array: a table of one column.
     return _MemoryTable("the Arrow array", pa.table({"text": value}), pa, frame=False)
 
@@ -409,14 +419,23 @@ def read_table_sessions(source, form: str = "interactions", **options):
 
 
 def _table_form(table: Table, columns) -> str:
-    keys = {_normalise_header(name) for name in table.names}
-    if columns or (keys & HEADER_NAMES["user"] and keys & HEADER_NAMES["item"]):
+    if columns or _names_tell_roles(table):
         return "interactions"
     if len(table.names) == 1:
         return "baskets"
-    raise CorpusError(f"{table.name}: cannot tell the user and item columns from the column "
-                      f"names {table.names}; name the roles of the columns in order "
-                      f"(columns=[...] or --columns user,item,timestamp,...)")
+    raise _no_roles(table)
+
+
+def _names_tell_roles(table: Table) -> bool:
+    """Whether the column names say which are the user and the item, as a header would."""
+    keys = {_normalise_header(name) for name in table.names}
+    return bool(keys & HEADER_NAMES["user"]) and bool(keys & HEADER_NAMES["item"])
+
+
+def _no_roles(table: Table) -> CorpusError:
+    return CorpusError(f"{table.name}: cannot tell the user and item columns from the column "
+                       f"names {table.names}; name the roles of the columns in order "
+                       f"(columns=[...] or --columns user,item,timestamp,...){table.hint}")
 
 
 def _interactions(table: Table, columns, min_rating, session_gap, on_bad_rows):
@@ -464,7 +483,8 @@ def _rows_by_user(table: Table, roles, used, min_rating, on_bad_rows, stats, rea
 
 
 def _roles_from_names(table: Table) -> list[str]:
-    _table_form(table, None)  # the message for names that say nothing
+    if not _names_tell_roles(table):
+        raise _no_roles(table)
     return _roles_from_header(table.names, table.name)
 
 
