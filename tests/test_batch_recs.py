@@ -139,6 +139,21 @@ def test_bad_topn_or_score_or_no_users_is_a_settings_error(model, topn):
         recommend_for_users(model, Sessions([["g0-1"]]))
 
 
+def test_progress_is_reported_for_long_runs_only(model, table, monkeypatch):
+    import w2v.batch_recs as batch_recs
+    data = read_interactions(table)
+    quick = io.StringIO()
+    list(recommend_for_users(model, data, chunk_users=10, progress=quick))
+    assert quick.getvalue() == ""  # done within the first second: nothing to say
+    clock = iter(range(0, 10_000, 3))  # every look at the clock, 3 s later
+    monkeypatch.setattr(batch_recs.time, "perf_counter", lambda: next(clock))
+    slow = io.StringIO()
+    list(recommend_for_users(model, data, chunk_users=10, progress=slow))
+    lines = slow.getvalue().splitlines()
+    assert lines[0].startswith("recommending: 10/60 users (16.7%)") and "ETA" in lines[0]
+    assert lines[-1].startswith("recommending: 60/60 users (100.0%)")
+
+
 def test_a_chunk_holds_as_many_users_as_the_score_budget_allows():
     assert users_per_chunk(1682) == 1024  # MovieLens-100K: all its users in one chunk
     assert users_per_chunk(1_000_000) == 2  # 64 MiB of scores for a catalog of millions

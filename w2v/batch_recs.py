@@ -191,9 +191,9 @@ class _Progress:
         self.next_shown = self.start + first_after
         self.shown = False
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, force: bool = False) -> None:
         now = time.perf_counter()
-        if self.stream is None or now < self.next_shown:
+        if self.stream is None or (now < self.next_shown and not force):
             return
         self.next_shown = now + self.every
         speed = done / max(now - self.start, 1e-9)
@@ -205,7 +205,11 @@ class _Progress:
         self.shown = True
 
     def close(self) -> None:
-        if self.shown and self.tty:
+        """End with the line for all users, once any line was shown."""
+        if not self.shown:
+            return
+        self.update(self.total, force=True)
+        if self.tty:
             self.stream.write("\n")
             self.stream.flush()
 
