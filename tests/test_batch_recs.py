@@ -221,7 +221,8 @@ def test_a_failed_write_leaves_no_file_and_the_old_one_unchanged(tmp_path):
         write_recommendations(failing(), path)
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]  # no temporary file left
-    with pytest.raises(SettingsError, match=r"cannot tell the format of .*r.json from its extension: name it \.csv, \.tsv"):
+    with pytest.raises(SettingsError, match=r"cannot tell the format of .*r.json from its "
+                                            r"extension: name it \.csv, \.tsv"):
         write_recommendations(ROWS, tmp_path / "r.json")
 
 
@@ -268,7 +269,8 @@ def test_cli_writes_parquet_from_a_parquet_table(table, model_file, tmp_path):
     done = run("recommend", "--users", users, "-m", model_file, "-o", out, "-q")
     assert done.returncode == 0, done.stderr
     from_csv = tmp_path / "recs.csv"
-    assert run("recommend", "--users", table, "-m", model_file, "-o", from_csv, "-q").returncode == 0
+    done = run("recommend", "--users", table, "-m", model_file, "-o", from_csv, "-q")
+    assert done.returncode == 0, done.stderr
     written = pq.read_table(out)
     assert written.num_rows == 600
     expected = list(csv.DictReader(from_csv.open()))

@@ -11,7 +11,7 @@ from w2v import CorpusError, Word2Vec
 from w2v.corpus import Corpus, ReadStats, read_sentences
 from w2v.item2vec import Item2Vec
 from w2v.sessions import BadRowError, read_baskets, read_interactions, read_sessions
-from w2v.tables import INSTALL_HINT, TextColumn, open_table_text, table_format
+from w2v.tables import INSTALL_HINT, TextColumn, table_format
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -108,7 +108,8 @@ def test_ids_are_strings_as_written_and_stripped(tmp_path):
     frame = pd.DataFrame({"user": [1.0, 2.0, None, 2.0], "item": [" 007", "7", "x", "a b"]})
     data = read_interactions(frame)
     assert data.sessions == [["007"], ["7", "a b"]] and data.users == ["1", "2"]
-    assert [str(bad) for bad in data.stats.bad_row_examples] == ["row 3: the user is missing (null)"]
+    assert [str(bad) for bad in data.stats.bad_row_examples] == [
+        "row 3: the user is missing (null)"]
 
 
 def test_bad_rows_are_counted_with_their_row_numbers(tmp_path):
@@ -155,8 +156,8 @@ def test_columns_name_the_roles_by_position(tmp_path):
 def test_a_table_without_user_and_item_columns_says_how_to_name_them(tmp_path):
     path = write(pa.table({"a": ["u1"], "b": ["x"]}), tmp_path / "t.parquet", "parquet")
     for reader in (read_sessions, read_interactions):
-        with pytest.raises(CorpusError, match=r"t.parquet: cannot tell the user and item "
-                                              r"columns from the column names \['a', 'b'\].*--columns"):
+        with pytest.raises(CorpusError, match=r"t.parquet: cannot tell the user and item columns "
+                                              r"from the column names \['a', 'b'\].*--columns"):
             reader(path)
 
 
@@ -378,8 +379,10 @@ def test_a_pandas_series_of_text_is_a_corpus():
     model = Word2Vec(dim=8, epochs=1, min_count=1, sample=0, workers=1).train(corpus,
                                                                          progress=None)
     assert sorted(model.wv.index_to_key) == ["a", "barks", "cat", "dog", "the"]
+    mixed = pd.DataFrame({"x": ["a", 1], "text": ["one two", "three"]})
+    assert list(TextColumn(mixed)) == [["one", "two"], ["three"]]  # x is never read
     with pytest.raises(CorpusError, match=r"column 'x' cannot be read"):
-        list(open_table_text(pd.DataFrame({"x": ["a", 1]})))
+        list(read_sessions(mixed, columns=["user", "item"]))
 
 
 # --- the command line ---------------------------------------------------------------------

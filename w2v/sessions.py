@@ -51,7 +51,8 @@ from .sources import READ_ERRORS, display_name, format_size, is_stdin, open_deco
 
 __all__ = ["BadRow", "BadRowError", "HEADER_NAMES", "MAX_RECORD_CHARS", "MAX_RECORD_LINES",
            "MEMORY_RESERVE_BYTES", "ROLES", "SessionStats", "Sessions", "describe_bad_rows",
-           "parse_duration", "read_baskets", "read_interactions", "read_item_titles", "read_sessions"]
+           "parse_duration", "read_baskets", "read_interactions", "read_item_titles",
+           "read_sessions"]
 
 #: What a column of an interactions table can hold.
 ROLES = ("user", "item", "timestamp", "rating")

@@ -282,8 +282,13 @@ class _MemoryTable(Table):
     def types(self) -> list:
         if not self._frame:
             return list(self._value.schema.types)
-        head = self._value.iloc[:BATCH_ROWS]
-        return [self._converted(head.iloc[:, k], k).type for k in range(len(self.names))]
+        head, types = self._value.iloc[:BATCH_ROWS], []
+        for k in range(len(self.names)):
+            try:
+                types.append(self._converted(head.iloc[:, k], k).type)
+            except CorpusError:
+                types.append(self._pa.null())  # mixed values: an error only if it is read
+        return types
 
     def _batches(self, columns, max_bytes):
         if not self._frame:
@@ -717,8 +722,8 @@ class _RowsAsLines(io.RawIOBase):
             array = pa.compute.fill_null(array.cast(pa.large_string()), "")
             offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
             offsets = offsets[array.offset:array.offset + len(array) + 1]
-            data = array.buffers()[2]
-            data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+            data = array.buffers()[2]  # None when every row is empty
+            data = np.empty(0, np.uint8) if data is None else np.frombuffer(data, np.uint8)
             for start, stop in _byte_slices(offsets, BATCH_BYTES):
                 yield _joined_rows(data, offsets[start:stop + 1])
 
