@@ -1,0 +1,289 @@
+"""Training on Spark (w2v/spark/), on a local Spark with two cores.
+
+One Spark session serves the whole module (starting one takes about ten
+seconds). The tests are skipped only when PySpark or a Java it can run on
+is missing; CI installs both (.ci/run, the test extra).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SAMPLE
+
+pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'w2v[spark]')")
+
+import w2v  # noqa: E402
+import w2v.spark  # noqa: E402
+from w2v import CorpusError, SettingsError, VocabularyError  # noqa: E402
+from w2v.corpus import Corpus  # noqa: E402
+from w2v.spark import SparkError  # noqa: E402
+from w2v.spark.session import JAVA_NEEDED, _java_command, java_version  # noqa: E402
+from w2v.vocab import Vocabulary  # noqa: E402
+
+
+def _java_problem():
+    import pyspark
+
+    java = _java_command()
+    if java is None:
+        return "Java is not installed"
+    version = java_version(java)
+    needed = JAVA_NEEDED.get(int(pyspark.__version__.split(".")[0]), 17)
+    if version is not None and version < needed:
+        return f"PySpark {pyspark.__version__} needs Java {needed}, found {version}"
+    return None
+
+
+if _java_problem():
+    pytest.skip(_java_problem(), allow_module_level=True)
+
+CLI = [sys.executable, "-c", "from w2v_cli.main import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = w2v.spark.start_session("local[2]", conf={"spark.sql.shuffle.partitions": "2"})
+    yield session
+    session.stop()
+
+
+def same_vocabulary(a: Vocabulary, b: Vocabulary) -> None:
+    assert a.words == b.words
+    assert np.array_equal(a.counts, b.counts)
+    assert a.corpus_tokens == b.corpus_tokens
+
+
+# --- the vocabulary ---------------------------------------------------------------------------
+
+
+def test_vocabulary_of_a_file_is_the_single_machine_one(spark):
+    counted = w2v.spark.build_vocab(str(SAMPLE), min_count=5, spark=spark)
+    same_vocabulary(counted, Vocabulary.build(Corpus(SAMPLE), min_count=5))
+    assert counted.read_stats.tokens == counted.corpus_tokens
+
+
+HOSTILE_LINES = [
+    "Straße STRASSE straße, Ünïcödé-words! ΣΊΣΥΦΟΣ ΟΔΟΣ",  # case folding, final sigma
+    "e\u0301te\u0301 café CAFÉ naïve",  # combining marks
+    "tie1 tie2 tie3 tie1 tie2 tie3 zz aa",  # equal counts: ordered by the word itself
+    " ".join(["long"] * 25),  # longer than max_sentence_length below
+    "x" * 70_000 + " after the over-long token",  # a token longer than MAX_TOKEN_CHARS
+    "",
+    "crlf line\r",
+    "日本語 テキスト 中文 العربية हिन्दी",
+]
+
+
+def test_vocabulary_of_hostile_text_is_the_single_machine_one(spark, tmp_path):
+    path = tmp_path / "hostile.txt"
+    path.write_bytes(("\n".join(HOSTILE_LINES) + "\n").encode() + b"bad \xff\xfe utf8 bytes\n")
+    for min_count, cap in ((1, None), (2, None), (1, 7)):
+        counted = w2v.spark.build_vocab(str(path), min_count=min_count, max_vocab_size=cap,
+                                        max_sentence_length=10, spark=spark)
+        single = Vocabulary.build(Corpus(path, max_sentence_length=10), min_count, cap)
+        same_vocabulary(counted, single)
+    assert counted.read_stats.long_tokens_dropped == 1
+
+
+def test_vocabulary_of_dataframe_text_and_token_arrays(spark, tmp_path):
+    lines = [line for line in HOSTILE_LINES if "\r" not in line] * 3
+    text = spark.createDataFrame([(line,) for line in lines] + [(None,)], "text string")
+    sentences = [line.split() for line in lines]
+    tokens = spark.createDataFrame([(s, i) for i, s in enumerate(sentences)],
+                                   "tokens array<string>, n int")
+    path = tmp_path / "lines.txt"
+    path.write_text("\n".join(lines) + "\n")
+    from_text = w2v.spark.build_vocab(text, min_count=2)
+    same_vocabulary(from_text, Vocabulary.build(Corpus(path), 2))  # rows read as lines
+    assert from_text.read_stats.null_rows == 1
+    from_tokens = w2v.spark.build_vocab(tokens, min_count=2)
+    same_vocabulary(from_tokens, Vocabulary.build(sentences, 2))  # arrays are kept as given
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def quality(kv):
+    pairs = kv.evaluate_word_pairs()
+    analogies = kv.evaluate_word_analogies().total()
+    return pairs.spearman, analogies.correct
+
+
+@pytest.fixture(scope="module")
+def trained(spark):
+    """A skip-gram model trained on Spark on two partitions, and the same
+    settings trained on one machine."""
+    settings = dict(dim=50, epochs=10, seed=1)
+    epochs_seen = []
+    distributed = w2v.spark.train(str(SAMPLE), w2v.Word2Vec(**settings), partitions=2,
+                                  spark=spark, progress=None,
+                                  on_epoch_end=lambda m: epochs_seen.append(m.epochs_trained_))
+    single = w2v.Word2Vec(**settings, workers=1).train(SAMPLE, progress=None)
+    return distributed, single, epochs_seen
+
+
+def test_distributed_training_reaches_single_machine_quality(trained):
+    distributed, single, epochs_seen = trained
+    spearman, correct = quality(distributed.wv)
+    single_spearman, single_correct = quality(single.wv)
+    # Random vectors score about 0 +- 0.08 on these 167 pairs and find no analogy.
+    assert single_spearman > 0.12 and single_correct >= 20
+    assert spearman >= single_spearman - 0.05
+    assert correct >= 0.7 * single_correct
+    assert epochs_seen == list(range(1, 11))
+    assert distributed.words_trained_ == single.words_trained_
+    assert distributed.loss_history_[-1, 3] < distributed.loss_history_[0, 3]
+
+
+def test_model_file_loads_and_answers_queries(trained, tmp_path):
+    distributed, single, _ = trained
+    path = tmp_path / "spark.w2v"
+    distributed.save(path)
+    loaded = w2v.load(path)
+    assert type(loaded) is w2v.Word2Vec
+    same_vocabulary(loaded.vocab_, single.vocab_)
+    assert np.array_equal(loaded.W_in_, distributed.W_in_)
+    assert loaded.run_["completed"] == loaded.run_["epochs"] == 10
+    neighbours = [word for word, _ in loaded.wv.most_similar("france", topn=10)]
+    assert len(neighbours) == 10 and "france" not in neighbours
+
+
+def test_cbow_trains_and_vectors_come_back_as_a_dataframe(spark):
+    model = w2v.spark.train(str(SAMPLE), w2v.Word2Vec(sg=False, dim=20, epochs=2, seed=3),
+                            partitions=2, rounds_per_epoch=2, progress=None)
+    assert np.isfinite(model.W_in_).all() and model.epochs_trained_ == 2
+    frame = w2v.spark.vectors_frame(model, rows_per_part=2000)
+    rows = frame.orderBy(frame["count"].desc()).take(2)
+    assert [row["word"] for row in rows] == model.wv.index_to_key[:2]
+    assert np.allclose(rows[0]["vector"], model.wv.vectors[0])
+    assert frame.count() == len(model.wv)
+
+
+def test_same_seed_and_partitions_give_the_same_vectors(spark):
+    lines = [" ".join(f"w{(i * 7 + j) % 40}" for j in range(12)) for i in range(400)]
+    frame = spark.createDataFrame([(line,) for line in lines], "text string").repartition(2)
+    runs = [w2v.spark.train(frame, w2v.Word2Vec(dim=8, epochs=2, min_count=1, seed=5),
+                            partitions=2, rounds_per_epoch=3, progress=None) for _ in range(2)]
+    assert np.array_equal(runs[0].W_in_, runs[1].W_in_)
+    assert np.array_equal(runs[0].W_out_, runs[1].W_out_)
+
+
+# --- item2vec ---------------------------------------------------------------------------------
+
+
+def interactions(spark, users=60, seed=0):
+    """Each user views the items of one of three groups, a minute apart, then
+    comes back a day later for another group: sessions must be cut there."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(users):
+        for visit, group in enumerate((user % 3, (user + 1) % 3)):
+            items = rng.permutation(6)
+            for k, item in enumerate(items):
+                rows.append((f"u{user}", f"g{group}-{item}", 86_400.0 * visit + 60.0 * k, 5.0))
+    rows.append((None, "g0-0", 0.0, 5.0))  # a bad row: no user
+    rows.append(("u0", "g0-1", 10.0, 1.0))  # rated below min_rating
+    return spark.createDataFrame(rows, "userId string, movieId string, timestamp double, "
+                                       "rating double")
+
+
+def test_sessions_are_grouped_in_time_order_and_cut_at_gaps(spark):
+    events = interactions(spark)
+    grouped = w2v.spark.sessions(events, min_rating=3, session_gap=3600)
+    assert grouped.ordered
+    rows = grouped.frame.filter("user = 'u4'").orderBy("session").collect()
+    assert [row["session"] for row in rows] == [0, 1]
+    assert {item.split("-")[0] for item in rows[0]["items"]} == {"g1"}
+    assert {item.split("-")[0] for item in rows[1]["items"]} == {"g2"}
+    stats = grouped.stats()
+    assert (stats.sessions, stats.items, stats.bad_rows, stats.below_min_rating) == (120, 720, 1, 1)
+
+
+def test_item_vectors_from_an_interactions_dataframe(spark, tmp_path):
+    model = w2v.spark.train_items(interactions(spark), w2v.Item2Vec(dim=16, epochs=30, seed=2),
+                                  min_rating=3, session_gap=3600, partitions=2, progress=None)
+    assert model.mode == "sessions" and len(model.vocab_) == 18
+    path = tmp_path / "items.w2v"
+    model.save(path)
+    loaded = w2v.load(path)
+    assert type(loaded) is w2v.Item2Vec
+    together = [item for item, _ in loaded.recommend(["g1-0", "g1-1"], topn=4)]
+    assert all(item.startswith("g1-") for item in together)
+
+
+# --- mistakes ---------------------------------------------------------------------------------
+
+
+def test_empty_dataframe_is_an_error(spark):
+    empty = spark.createDataFrame([], "text string")
+    with pytest.raises(VocabularyError, match="no tokens"):
+        w2v.spark.train(empty, w2v.Word2Vec(), progress=None)
+
+
+def test_wrong_column_type_names_the_column_and_the_cast(spark):
+    numbers = spark.createDataFrame([(1, [1, 2])], "n int, ids array<int>")
+    with pytest.raises(CorpusError, match="'ids' holds array<int>.*cast"):
+        w2v.spark.train(numbers, w2v.Word2Vec(), column="ids", progress=None)
+    with pytest.raises(CorpusError, match="no column 'missing'"):
+        w2v.spark.train(numbers, w2v.Word2Vec(), column="missing", progress=None)
+    with pytest.raises(CorpusError, match="no column of text"):
+        w2v.spark.train(numbers, w2v.Word2Vec(), progress=None)
+
+
+def test_inputs_spark_cannot_read_are_refused(spark, tmp_path):
+    import lzma
+
+    packed = tmp_path / "corpus.txt.xz"
+    packed.write_bytes(lzma.compress(b"some words here\n"))
+    with pytest.raises(CorpusError, match="xz-compressed.*bzip2"):
+        w2v.spark.train(str(packed), progress=None)
+    with pytest.raises(CorpusError, match="standard input"):
+        w2v.spark.train("-", progress=None)
+    with pytest.raises(CorpusError, match="no such file"):
+        w2v.spark.train(str(tmp_path / "missing.txt"), progress=None)
+    with pytest.raises(SettingsError, match="partitions"):
+        w2v.spark.train(str(SAMPLE), partitions=0, progress=None)
+
+
+@pytest.mark.parametrize("master, message", [
+    ("localhost[2]", "not a Spark master URL"),
+    ("spark://127.0.0.1:1", "cannot reach the Spark master"),
+])
+def test_bad_master_urls_are_one_error(master, message):
+    with pytest.raises(SparkError, match=message):
+        w2v.spark.start_session(master)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def run_cli(*args, timeout=240):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def test_cli_trains_on_spark(tmp_path):
+    out = tmp_path / "model.w2v"
+    done = run_cli("train", str(SAMPLE), "--spark", "local[2]", "-o", str(out), "--epochs", "2",
+                   "--dim", "20", "--rounds-per-epoch", "2")
+    assert done.returncode == 0, done.stderr
+    assert "round 4/4 (epoch 2/2)" in done.stderr
+    assert "Error" not in done.stderr and "WARN" not in done.stderr
+    model = w2v.load(out)
+    assert model.epochs_trained_ == 2 and model.dim == 20
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--spark", "nonsense"], "is not a Spark master URL"),
+    (["--spark", "local[2]", "--partitions", "0"], "partitions"),
+])
+def test_cli_mistakes_are_one_error_line(tmp_path, args, message):
+    done = run_cli("train", str(SAMPLE), "-o", str(tmp_path / "m.w2v"), *args, timeout=60)
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and message in errors[0], done.stderr
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr

@@ -1,0 +1,390 @@
+"""Training on Spark: the driver's loop over synchronisation rounds.
+
+The data are read once more after counting, turned into batches of word ids
+on the executors and cached there, each batch tagged with the round of the
+epoch it trains in (batch k of a partition in round k mod R). Then, for
+every round: the driver broadcasts the current vectors, every partition
+trains on its batches of the round from them (`w2v.spark.rounds`), the
+partitions' changes are merged (by Spark, in a tree when there are many)
+and the driver applies them (eq. 27 of docs/derivation.md). The learning
+rate follows the run's global word count (eq. 26), so the schedule is the
+single-machine one whatever the number of partitions.
+
+What each machine holds is in docs/scaling.md.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from .. import settings as checks
+from ..batches import make_batches
+from ..errors import CorpusError, SettingsError, VocabularyError
+from ..item2vec import Item2Vec
+from ..model import HISTORY_COLUMNS, HISTORY_POINTS, Word2Vec, corpus_fingerprint
+from ..progress import format_count, format_duration
+from ..sampling import alias_table
+from ..vocab import Vocabulary
+from . import rounds
+from .data import SparkReadStats, open_input, sentences_of_partition
+from .session import active_session, spark_errors
+from .vocab import vocabulary_of
+
+__all__ = ["CONTRACTION", "ROUND_WORDS", "train"]
+
+#: Words each partition trains in a round, by default: rounds per epoch are
+#: chosen so (at least `MIN_ROUNDS`): each round costs a broadcast of the
+#: vectors and a merge of the rows changed.
+ROUND_WORDS = 1_000_000
+MIN_ROUNDS = 4
+MAX_ROUNDS = 10_000
+#: ``a`` of eq. 27 per unit of learning rate: how far one update moves a row
+#: towards where its updates lead (see docs/derivation.md, section 10).
+CONTRACTION = 0.04
+#: Words per cached batch at most: a round's share of a partition is some
+#: batches, so they must be small enough to divide evenly into rounds.
+SHARE_BATCH_WORDS = 10_000
+
+
+@dataclass
+class Prepared:
+    """The training data as the executors cache it, and how big each part is."""
+
+    shares: object           # RDD of (share, ids, ends), persisted
+    words: np.ndarray        # (partitions, rounds) words of each partition in each round
+    index: object            # the broadcast vocabulary index
+
+    def release(self) -> None:
+        self.shares.unpersist()
+        self.index.destroy()
+
+
+def train(data, model: Word2Vec | None = None, *, column: str | None = None,
+          partitions: int | None = None, rounds_per_epoch: int | None = None,
+          epochs: int | None = None, resume: bool = False, spark=None,
+          progress=sys.stderr, on_epoch_end=None) -> Word2Vec:
+    """Train ``model`` on Spark; returns it, trained, ready to ``save``.
+
+    Parameters
+    ----------
+    data : DataFrame, str, path-like, or a list of them
+        A DataFrame with a column of text or of token arrays, or text or
+        Parquet files Spark reads (see `w2v.spark.data.open_input`).
+    model : Word2Vec or Item2Vec, optional
+        Its settings are used (``dim``, ``window``, ``negative``, ``epochs``,
+        ``seed``...; ``workers`` is not: partitions are the parallelism).
+        Untrained, its vocabulary is counted on the cluster first; already
+        trained, it goes on training its vectors (as ``Word2Vec.train``).
+    column : str, optional
+        The column to train on, when ``data`` has several.
+    partitions : int, optional
+        Partitions training side by side; default: the cluster's default
+        parallelism (its cores).
+    rounds_per_epoch : int, optional
+        Synchronisation rounds per epoch; default: enough that a partition
+        trains about `ROUND_WORDS` words per round, and at least `MIN_ROUNDS`.
+    epochs : int, optional
+        Passes over the data; default ``model.epochs``.
+    resume : bool
+        Finish ``model``'s interrupted run (from a checkpoint) instead of
+        starting a new one.
+    spark : SparkSession, optional
+        Default: the DataFrame's own, or the session running in this process.
+    progress : file or None
+        Where a line per round goes (stderr by default); None is silent.
+    on_epoch_end : callable, optional
+        ``on_epoch_end(model)`` after each epoch (e.g. to save a checkpoint).
+
+    Returns
+    -------
+    Word2Vec
+        ``model``, trained, with ``vocab_``, ``W_in_``, ``W_out_``,
+        ``loss_history_`` as after single-machine training.
+    """
+    model = Word2Vec() if model is None else model
+    if not isinstance(model, Word2Vec):
+        raise SettingsError(f"model must be a w2v.Word2Vec or Item2Vec, got {type(model).__name__}")
+    if isinstance(model, Item2Vec) and model.mode == "auto" and model.vocab_ is None:
+        model.mode = "sessions"  # as for a list of sessions: their order is time order
+    model._validate(memory=False)
+    session = active_session(spark if spark is not None else getattr(data, "sparkSession", None))
+    partitions = _partitions(session, partitions)
+    source = open_input(session, data, column)
+    if isinstance(model, Item2Vec) and source.kind == "text":
+        source.kind = "baskets"  # item ids as written, split by spaces or commas
+    stats = SparkReadStats()
+    if model.vocab_ is None:
+        _count_vocabulary(model, source, stats)
+    _check_driver_memory(model, partitions)
+    rounds_per_epoch = _rounds(rounds_per_epoch, model.vocab_.total_count, partitions)
+    started = time.perf_counter()
+    prepared = _prepare(source, model, partitions, rounds_per_epoch)
+    try:
+        run = _start_run(model, prepared, data, epochs, resume)
+        _train_rounds(model, prepared, run, progress, on_epoch_end)
+    finally:
+        prepared.release()
+        model.training_seconds_ += time.perf_counter() - started
+        model._wv = None  # the cached KeyedVectors would show the old vectors
+    if model.vocab_ is not None and stats.rows:
+        model.read_stats_ = stats
+    return model
+
+
+def _partitions(session, partitions) -> int:
+    if partitions is None:
+        return max(int(session.sparkContext.defaultParallelism), 1)
+    return checks.whole_number("partitions", partitions, high=1_000_000)
+
+
+def _rounds(rounds_per_epoch, words: int, partitions: int) -> int:
+    if rounds_per_epoch is not None:
+        return checks.whole_number("rounds_per_epoch", rounds_per_epoch, high=MAX_ROUNDS)
+    wanted = math.ceil(words / partitions / ROUND_WORDS)
+    return min(max(wanted, MIN_ROUNDS), MAX_ROUNDS)
+
+
+def _count_vocabulary(model: Word2Vec, source, stats: SparkReadStats) -> None:
+    """The vocabulary, counted on the cluster, and the vectors initialised as
+    ``Word2Vec.build_vocab`` does (the same seed gives the same start)."""
+    try:
+        vocab = vocabulary_of(source, model.min_count, model.max_vocab_size,
+                            lowercase=model.lowercase,
+                            max_sentence_length=model.max_sentence_length, stats=stats)
+    except (CorpusError, VocabularyError) as error:
+        if not stats.long_tokens_dropped:
+            raise
+        raise type(error)(f"{error} ({stats.long_tokens_dropped:,} over-long tokens were left "
+                          "out: is the text split into words?)") from None
+    model._check_memory(len(vocab))
+    initialise(model, vocab)
+
+
+def initialise(model: Word2Vec, vocab: Vocabulary) -> None:
+    """Give ``model`` the vocabulary and word2vec's starting vectors: input
+    rows uniform in +-0.5/dim from the model's seed, output rows zero."""
+    shape = (len(vocab), model.dim)
+    rng = np.random.default_rng(model.seed)
+    model.W_in_ = rng.random(shape, dtype=np.float32)
+    model.W_in_ -= 0.5
+    model.W_in_ /= model.dim
+    model.W_out_ = np.zeros(shape, dtype=np.float32)
+    model.vocab_ = vocab
+    model.loss_history_ = np.zeros((0, len(HISTORY_COLUMNS)))
+    model.epochs_trained_ = model.words_trained_ = 0
+    model._wv = None
+
+
+def _check_driver_memory(model: Word2Vec, partitions: int) -> None:
+    """The driver holds the vectors, a copy being broadcast, and the merged
+    changes of a round (at most both matrices again): docs/scaling.md."""
+    vectors = 2 * len(model.vocab_) * model.dim * 4
+    checks.check_memory(f"the Spark driver, for {len(model.vocab_):,} words x {model.dim:,} dims",
+                        3 * vectors, "lower dim, raise min_count or set max_vocab_size")
+
+
+# --- the data, cached on the executors -----------------------------------------------------
+
+
+def _prepare(source, model: Word2Vec, partitions: int, rounds_per_epoch: int) -> Prepared:
+    """Batches of word ids on the executors, ``partitions`` partitions of them,
+    each batch tagged with its round; and their sizes."""
+    from pyspark import StorageLevel
+
+    context = source.frame.sparkSession.sparkContext
+    index = context.broadcast(model.vocab_.index)
+    per_share = model.vocab_.total_count / (partitions * rounds_per_epoch)
+    batch_words = int(min(SHARE_BATCH_WORDS, max(per_share / 4, 100)))
+    batches = source.rows().mapPartitions(partial(
+        _batches_of_partition, source.kind, model.lowercase, model.max_sentence_length,
+        index, batch_words))
+    if batches.getNumPartitions() != partitions:
+        batches = batches.repartition(partitions)
+    shares = batches.mapPartitions(partial(_tag_shares, rounds_per_epoch))
+    shares.persist(StorageLevel.MEMORY_AND_DISK)
+    with spark_errors(f"reading {source.name} into batches"):
+        counted = shares.mapPartitionsWithIndex(partial(
+            _words_per_share, rounds_per_epoch, model.sg)).collect()
+    words = np.zeros((partitions, rounds_per_epoch), dtype=np.int64)
+    for partition, share, count in counted:
+        words[partition, share] = count
+    if not words.sum():
+        shares.unpersist()
+        index.destroy()
+        raise CorpusError("no word of the corpus is in the vocabulary: nothing to train on")
+    return Prepared(shares, words, index)
+
+
+def _batches_of_partition(kind, lowercase, max_length, index, batch_words, rows):
+    """Runs on an executor: a partition's rows as batches of word ids."""
+    sentences = sentences_of_partition(rows, kind, lowercase, max_length, SparkReadStats())
+    return make_batches(sentences, index.value, batch_words, max_length)
+
+
+def _tag_shares(rounds_per_epoch, batches):
+    for k, (ids, ends) in enumerate(batches):
+        yield k % rounds_per_epoch, ids, ends
+
+
+def _words_per_share(rounds_per_epoch, sg, partition, items):
+    """Runs on an executor: words of each round's share of this partition;
+    also loads the compiled kernel, so that the first round is not slower."""
+    words = [0] * rounds_per_epoch
+    for share, ids, _ in items:
+        words[share] += len(ids)
+    _warm_up(sg)
+    return [(partition, share, count) for share, count in enumerate(words)]
+
+
+def _warm_up(sg: bool) -> None:
+    from .. import kernels
+    from ..sampling import seed_state
+
+    W = np.zeros((2, 2), dtype=np.float32)
+    ids, ends = np.array([0, 1], dtype=np.int32), np.array([2], dtype=np.int64)
+    keep, accept, alias = np.ones(2, np.float32), np.ones(2), np.arange(2, dtype=np.int32)
+    scratch = (seed_state(0), np.empty(2, np.int32), np.empty((2, 1), np.int64),
+               np.empty(2, np.float32))
+    hot = np.empty((2, 0, 2), dtype=np.float32)
+    if sg:
+        kernels.train_skipgram(W, W.copy(), ids, ends, keep, accept, alias, 1, True, False,
+                               0.0, 0.0, *scratch, hot)
+    else:
+        kernels.train_cbow(W, W.copy(), ids, ends, keep, accept, alias, 1, True, 0.0, 0.0,
+                           *scratch, np.empty(2, np.float32), hot)
+
+
+# --- the rounds -----------------------------------------------------------------------------
+
+
+def _start_run(model: Word2Vec, prepared: Prepared, data, epochs, resume: bool) -> dict:
+    """The run to train (``model.run_``): a new one, or the rest of an interrupted one."""
+    words_per_epoch = int(prepared.words.sum())
+    fingerprint = corpus_fingerprint(data) if isinstance(data, (str, os.PathLike)) else None
+    if resume:
+        if not model.unfinished:
+            raise SettingsError("this model has no unfinished training run to resume; "
+                                "train it further with epochs=N")
+        model.run_.update(words_per_epoch=words_per_epoch, corpus=fingerprint)
+    else:
+        epochs = checks.whole_number("epochs", model.epochs if epochs is None else epochs)
+        model.run_ = {"epochs": epochs, "completed": 0, "words_per_epoch": words_per_epoch,
+                      "corpus": fingerprint}
+    return model.run_
+
+
+def _train_rounds(model: Word2Vec, prepared: Prepared, run: dict, progress, on_epoch_end) -> None:
+    context = prepared.shares.context
+    keep = model.vocab_.keep_probabilities(model.sample)
+    noise = model.vocab_.noise_distribution(model.ns_exponent)
+    accept, alias = alias_table(noise)
+    tables = context.broadcast((keep, accept, alias, noise))
+    settings = rounds.Settings(model.sg, model.window, model.shrink_windows, model.negative,
+                               model.share_noise, model.max_sentence_length, model.seed)
+    first, epochs, per_epoch = run["completed"], run["epochs"], run["words_per_epoch"]
+    total = per_epoch * epochs
+    round_words = prepared.words.sum(axis=0)
+    report = RoundProgress(progress, total_rounds=(epochs - first) * len(round_words),
+                           epochs=epochs, words=total - first * per_epoch)
+    history = list(model.loss_history_)
+    history_step = max(total // HISTORY_POINTS, 1)
+    try:
+        for epoch in range(first, epochs):
+            done = epoch * per_epoch
+            pairs = 0
+            for share, words in enumerate(round_words):
+                if not words:
+                    continue
+                eta_mid = _eta(model, done + words / 2, total)
+                plan = rounds.RoundPlan(share, (model.epochs_trained_ + epoch - first)
+                                        * len(round_words) + share, done, int(words), total,
+                                        model.start_alpha, model.end_alpha,
+                                        CONTRACTION * eta_mid)
+                update = _train_round(model, prepared, settings, plan, tables)
+                done += update.words
+                pairs += update.pairs
+                model.words_trained_ += update.words
+                loss = update.loss / max(update.pairs, 1)
+                if not math.isfinite(loss):
+                    model._check_finite(epoch, force=True)
+                if (model.words_trained_ // history_step
+                        > (model.words_trained_ - update.words) // history_step
+                        or share == len(round_words) - 1):
+                    history.append((model.words_trained_, done / per_epoch,
+                                    _eta(model, done, total), loss))
+                report.round_done(epoch + 1, update.words, _eta(model, done, total), loss,
+                                  update.rows)
+            _finish_epoch(model, epoch, pairs, history, on_epoch_end)
+    finally:
+        tables.destroy()
+        model.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+
+
+def _eta(model: Word2Vec, done: float, total: int) -> float:
+    """eq. 22: linear from alpha to min_alpha over the run's words."""
+    return model.start_alpha - (model.start_alpha - model.end_alpha) * min(done / total, 1.0)
+
+
+def _train_round(model: Word2Vec, prepared: Prepared, settings, plan, tables) -> rounds.Update:
+    """One round: broadcast the vectors, train every partition, merge, apply."""
+    context = prepared.shares.context
+    vectors = context.broadcast((model.W_in_, model.W_out_))
+    try:
+        job = prepared.shares.mapPartitionsWithIndex(
+            partial(rounds.train_share, settings, plan, vectors, tables))
+        with spark_errors("training a round"):
+            update = job.treeReduce(rounds.merge, depth=2)
+    finally:
+        vectors.destroy()
+    update.apply(model.W_in_, model.W_out_, plan.contraction)
+    return update
+
+
+def _finish_epoch(model: Word2Vec, epoch: int, pairs: int, history: list, on_epoch_end) -> None:
+    model.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+    model._check_finite(epoch)
+    if pairs == 0:
+        raise CorpusError(
+            "nothing was learned: no word had a context word (every sentence has a single "
+            "vocabulary word, or subsampling left none: on a tiny corpus, try sample=0)")
+    model.run_["completed"] = epoch + 1
+    model.epochs_trained_ += 1
+    model._wv = None
+    if on_epoch_end is not None:
+        on_epoch_end(model)
+
+
+class RoundProgress:
+    """A line per round: round and epoch, percent done, words/s, ETA, the
+    learning rate, the mean loss of the round, and rows merged."""
+
+    def __init__(self, stream, *, total_rounds: int, epochs: int, words: int):
+        self.stream = stream
+        self.total_rounds = total_rounds
+        self.epochs = epochs
+        self.words = max(words, 1)
+        self.rounds = 0
+        self.done = 0
+        self.start = time.perf_counter()
+
+    def round_done(self, epoch: int, words: int, eta: float, loss: float, rows: int) -> None:
+        self.rounds += 1
+        self.done += words
+        if self.stream is None:
+            return
+        elapsed = time.perf_counter() - self.start
+        speed = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.words - self.done) / speed if speed > 0 else 0.0
+        self.stream.write(
+            f"round {self.rounds}/{self.total_rounds} (epoch {epoch}/{self.epochs})  "
+            f"{100 * self.done / self.words:5.1f}%  {format_count(speed)} words/s  "
+            f"ETA {format_duration(left)}  lr {eta:.5f}  loss {loss:.4f}  "
+            f"{format_count(rows)} rows merged\n")
+        self.stream.flush()
