@@ -10,6 +10,7 @@ from w2v.progress import format_count, format_duration
 
 from .options import check_writable, training_options
 from .run import train_and_save
+from .spark_options import pop_spark_options, spark_options, train_on_spark
 from .types import FiniteFloat
 
 
@@ -35,11 +36,23 @@ from .types import FiniteFloat
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Finish MODEL's interrupted run, or (if it finished) train it --epochs more "
                    "on CORPUS, keeping its vocabulary and settings.")
+@spark_options
 @click.pass_context
 def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, a folder of them,
     or - for standard input; one sentence per line) and save them to a model file."""
+    spark = pop_spark_options(ctx, settings)
     check_writable(output, reads=corpus)
+    if spark is not None:
+        model = (_resumed_model(ctx, resume, 1) if resume else
+                 w2v.Word2Vec(epochs=epochs, **{k: v for k, v in settings.items() if v is not None}))
+        train_on_spark(ctx, spark, corpus, model, output, checkpoint=checkpoint, quiet=quiet,
+                       epochs=epochs if resume and not model.unfinished else None,
+                       resume_command=f"w2v train {corpus} --spark {spark.master} --resume "
+                                      f"{output} -o {output}")
+        if not quiet:
+            _summary(model, output)
+        return
     log = None if quiet else sys.stderr
     if resume:
         model = _resumed_model(ctx, resume, settings["workers"])
