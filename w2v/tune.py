@@ -28,8 +28,11 @@ The clock is checked before each trial (one predicted not to finish in the
 time left is not started; the prediction scales the seconds of past trials
 by epochs, window, negative and dim) and after each epoch (a trial still
 running when the budget is spent is stopped and left out), so the search
-ends at most one epoch past the budget. A budget in which the defaults
-cannot be trained even once is an error saying what one trial takes.
+ends at most one epoch past the budget. A candidate whose full training is
+predicted to take more than `MAX_TRIAL_SHARE` of the budget (or twice the
+defaults', if more) is not drawn: it would leave no time for others. A budget
+in which the defaults cannot be trained even once is an error saying what
+one trial takes.
 """
 
 from __future__ import annotations
@@ -79,6 +82,10 @@ STEPS = 3
 #: Validation users scored per trial at most (a random sample beyond): scoring
 #: costs users x items per query rule.
 MAX_VALIDATION_USERS = 10_000
+#: Largest share of the budget one candidate's full training may be predicted
+#: to take (on MovieLens-100K, window 20 with negative 20 and 100 epochs took
+#: 4 minutes of a 10-minute search at its second step, before this bound).
+MAX_TRIAL_SHARE = 0.25
 #: How many recommendations are scored (HR@TOPN, NDCG@TOPN).
 TOPN = 10
 
@@ -377,7 +384,8 @@ class _Search:
             settings = self._neighbour(best) if self.rng.random() < 0.5 else self._random()
             if tuple(sorted(settings.items())) in tried:
                 continue
-            if self._predicted(settings, settings["epochs"]) > self.time_left():
+            if self._predicted(settings, settings["epochs"]) > min(self.time_left(),
+                                                                    self._largest_trial()):
                 continue
             return settings
         return None
@@ -456,6 +464,10 @@ class _Search:
                                  for name in ("window", "negative", "dim"))
         context = min(2 * window, self.mean_length)
         return epochs * max(self.tokens, 1) * max(context, 1) * (1 + negative) * dim
+
+    def _largest_trial(self) -> float:
+        """Seconds a candidate's full training may be predicted to take."""
+        return max(MAX_TRIAL_SHARE * self.budget, 2 * self.trials[0].seconds)
 
     def _predicted(self, settings: dict, epochs: int) -> float:
         """Seconds a trial should take: its epochs at the past trials' rate (the
