@@ -18,7 +18,19 @@ from w2v import KeyedVectors, ModelFormatError, SettingsError
 from w2v.ann import VectorIndex, index_paths, load_index_beside, save_index_beside
 from w2v.topk import top_k
 
-pytest.importorskip("usearch")  # an optional dependency: see test_missing_library_*
+
+
+def _have_usearch() -> bool:
+    try:
+        import usearch.index  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# usearch is optional: without it only the test of its absence runs.
+needs_usearch = pytest.mark.skipif(not _have_usearch(),
+                                   reason="usearch is not installed (pip install 'w2v[ann]')")
 
 TIMEOUT = 120
 
@@ -62,6 +74,7 @@ def saved(index, tmp_path, name="m.w2v"):
 
 # --- answers ----------------------------------------------------------------------------
 
+@needs_usearch
 def test_cosine_recall_and_exact_scores(vectors, cosine_index):
     queries = clustered(200, seed=1)
     ids, scores = cosine_index.search(queries, 10)
@@ -74,6 +87,7 @@ def test_cosine_recall_and_exact_scores(vectors, cosine_index):
     assert (np.diff(scores, axis=1) <= 0).all()  # best first
 
 
+@needs_usearch
 def test_inner_product_recall_with_rows_of_unequal_length():
     rng = np.random.default_rng(3)
     rows = clustered(seed=2) * rng.lognormal(0, 0.5, (5000, 1)).astype(np.float32)
@@ -85,6 +99,7 @@ def test_inner_product_recall_with_rows_of_unequal_length():
     np.testing.assert_allclose(scores, np.einsum("bd,bkd->bk", queries, rows[ids]), rtol=1e-5)
 
 
+@needs_usearch
 def test_exclusions_never_come_back_and_k_results_still_do(vectors, cosine_index):
     queries = vectors[:50]
     nearest, _ = exact_top(vectors, queries, 30)
@@ -101,6 +116,7 @@ def test_exclusions_never_come_back_and_k_results_still_do(vectors, cosine_index
     np.testing.assert_array_equal(same_ids, ids)
 
 
+@needs_usearch
 def test_excluding_all_but_three_rows_returns_those_three(vectors, cosine_index):
     keep = {7, 4000, 123}
     banned = set(range(len(vectors))) - keep
@@ -109,6 +125,7 @@ def test_excluding_all_but_three_rows_returns_those_three(vectors, cosine_index)
     assert np.isfinite(scores[0, :3]).all() and np.isneginf(scores[0, 3:]).all()
 
 
+@needs_usearch
 def test_more_wanted_than_rows_and_zero_queries():
     rows = clustered(40, dim=4, clusters=3)
     index = VectorIndex.build(rows, "cosine", threads=1)
@@ -118,6 +135,7 @@ def test_more_wanted_than_rows_and_zero_queries():
     assert (ids == -1).all() and np.isneginf(scores).all()  # no direction, no neighbours
 
 
+@needs_usearch
 @pytest.mark.parametrize("call, message", [
     (lambda i: i.search(np.full((1, 16), np.nan), 5), "NaN"),
     (lambda i: i.search(np.ones((1, 15)), 5), "shape"),
@@ -131,6 +149,7 @@ def test_bad_queries_are_named(cosine_index, call, message):
         call(cosine_index)
 
 
+@needs_usearch
 @pytest.mark.parametrize("rows, metric, message", [
     (np.full((3, 2), np.nan, dtype=np.float32), "cosine", "row 0 holds NaN"),
     (np.zeros((0, 4), dtype=np.float32), "cosine", "non-empty"),
@@ -142,6 +161,7 @@ def test_build_refuses_what_it_cannot_index(rows, metric, message):
         VectorIndex.build(rows, metric)
 
 
+@needs_usearch
 def test_single_thread_builds_are_reproducible(tmp_path):
     rows = clustered(2000, dim=8)
     first = save_index_beside(tmp_path / "a", VectorIndex.build(rows, threads=1))
@@ -151,6 +171,7 @@ def test_single_thread_builds_are_reproducible(tmp_path):
 
 # --- files ----------------------------------------------------------------------------------
 
+@needs_usearch
 def test_save_and_load_give_the_same_answers(vectors, cosine_index, tmp_path):
     path = saved(cosine_index, tmp_path)
     assert path == tmp_path / "m.w2v.cosine.ann" and index_paths(tmp_path / "m.w2v")[0] == path
@@ -166,10 +187,12 @@ def test_save_and_load_give_the_same_answers(vectors, cosine_index, tmp_path):
     assert loaded.expansion_search == cosine_index.expansion_search
 
 
+@needs_usearch
 def test_no_index_beside_a_model_is_none(vectors, tmp_path):
     assert load_index_beside(tmp_path / "m.w2v", vectors) is None
 
 
+@needs_usearch
 def test_an_index_of_other_vectors_is_refused(vectors, cosine_index, tmp_path):
     saved(cosine_index, tmp_path)
     retrained = vectors.copy()
@@ -195,6 +218,7 @@ def first_record(rows):
     return 64 + 40 + 2 * rows  # usearch's head, the graph header, the level table
 
 
+@needs_usearch
 @pytest.mark.parametrize("damage, message", [
     (lambda data, meta: data[:len(data) // 2], "holds .* bytes, its description says"),
     (lambda data, meta: data[:5], "holds 5 bytes"),
@@ -215,6 +239,7 @@ def neighbour_out_of_range(data, rows):
     return data
 
 
+@needs_usearch
 @pytest.mark.parametrize("forge, message", [
     (lambda data, rows: b"not an index at all" + bytes(len(data) - 19), "not a usearch graph"),
     (lambda data, rows: data[:7] + b"\x09\x00" + data[9:], "usearch 9.x"),
@@ -230,6 +255,7 @@ def test_a_forged_file_with_a_good_checksum_is_refused(vectors, cosine_index, tm
         load_index_beside(tmp_path / "m.w2v", vectors)
 
 
+@needs_usearch
 @pytest.mark.parametrize("edit, message", [
     (lambda meta: "{not json", "not valid JSON"),
     (lambda meta: json.dumps(dict(meta, format="other")), "does not describe a w2v index"),
@@ -247,6 +273,7 @@ def test_a_bad_description_is_refused(vectors, cosine_index, tmp_path, edit, mes
         load_index_beside(tmp_path / "m.w2v", vectors)
 
 
+@needs_usearch
 def test_a_graph_without_its_description_is_refused(vectors, cosine_index, tmp_path):
     saved(cosine_index, tmp_path)
     (tmp_path / "m.w2v.cosine.ann.json").unlink()
@@ -254,6 +281,7 @@ def test_a_graph_without_its_description_is_refused(vectors, cosine_index, tmp_p
         load_index_beside(tmp_path / "m.w2v", vectors)
 
 
+@needs_usearch
 def test_a_file_written_by_usearch_itself_is_refused(vectors, cosine_index, tmp_path):
     path = saved(cosine_index, tmp_path)
     rewrite(path, cosine_index._graph.save())  # with the vectors in front: not our layout
@@ -261,6 +289,7 @@ def test_a_file_written_by_usearch_itself_is_refused(vectors, cosine_index, tmp_
         load_index_beside(tmp_path / "m.w2v", vectors)
 
 
+@needs_usearch
 def test_random_damage_never_crashes_the_process(tmp_path):
     """Bit flips, overwritten words and truncations, each described with a
     matching checksum: every load must give an index that answers or a
@@ -304,8 +333,10 @@ def test_random_damage_never_crashes_the_process(tmp_path):
 
 # --- without usearch ---------------------------------------------------------------------
 
-def test_missing_library_is_a_clear_error(monkeypatch, vectors, cosine_index, tmp_path):
-    saved(cosine_index, tmp_path)
+def test_missing_library_is_a_clear_error(monkeypatch, tmp_path):
+    vectors = clustered(100, dim=4)
+    for path in index_paths(tmp_path / "m.w2v"):
+        path.write_bytes(b"an index from a machine that has usearch")
     monkeypatch.setitem(sys.modules, "usearch", None)
     monkeypatch.setitem(sys.modules, "usearch.index", None)
     with pytest.raises(ann.MissingDependencyError, match=r"pip install 'w2v\[ann\]'") as caught:
@@ -325,6 +356,7 @@ def kv():
     return kv
 
 
+@needs_usearch
 def test_most_similar_with_the_index_equals_exact(kv):
     for word in ("w0", "w17", "w2999"):
         approximate = kv.most_similar(word, topn=8, exact=False)
@@ -341,6 +373,7 @@ def test_most_similar_with_the_index_equals_exact(kv):
         == [[w for w, _ in found] for found in kv.neighbours(["w1", "w2"], topn=4, exact=True)]
 
 
+@needs_usearch
 def test_the_index_answers_by_default_only_for_large_vocabularies(kv, monkeypatch):
     asked = []
     search = kv.ann_index.search
@@ -356,6 +389,7 @@ def test_the_index_answers_by_default_only_for_large_vocabularies(kv, monkeypatc
     assert len(asked) == 2
 
 
+@needs_usearch
 def test_exact_false_without_an_index_and_a_foreign_index(kv):
     plain = KeyedVectors(["a", "b"], np.eye(2, dtype=np.float32))
     with pytest.raises(SettingsError, match="build_index"):
@@ -372,6 +406,7 @@ def run_cli(*args):
                           capture_output=True, text=True, timeout=TIMEOUT)
 
 
+@needs_usearch
 def test_cli_index_builds_the_index_beside_the_model(tmp_path):
     rows = clustered(2000, dim=8)
     vectors_path = tmp_path / "v.bin"

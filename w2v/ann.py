@@ -26,10 +26,11 @@ every query is exact, as before.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
-import math
 import os
+import stat
 import struct
 import sys
 import warnings
@@ -562,10 +563,25 @@ _META_FIELDS = {"format": str, "version": int, "library": str, "library_version"
                 "vectors_sha256": str}
 
 
+def _open_regular(path: Path):
+    """Open a regular file for reading. A FIFO would block ``open`` until a
+    writer came, and a device never end: both are refused (OSError)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_meta(path: Path, refuse) -> dict:
     from .modelfile import _parse_json  # the model file's strict JSON reader
     try:
-        with open(path, "rb") as handle:
+        with _open_regular(path) as handle:
             data = handle.read(MAX_META_BYTES + 1)
     except FileNotFoundError:
         raise refuse(f"its description {path.name} is missing") from None
@@ -602,7 +618,7 @@ def _read_graph(path: Path, meta: dict, shape, refuse) -> tuple[np.ndarray, int,
     rows, dim = shape
     graph_at = 8 + rows * dim * 4
     try:
-        handle = open(path, "rb")
+        handle = _open_regular(path)
     except OSError as error:
         raise refuse(f"it cannot be read ({error.strerror or error})") from None
     with handle:
