@@ -32,6 +32,7 @@ from .topk import top_k
 from .errors import SettingsError
 from .settings import real_number
 from .sessions import read_sessions
+from .tables import is_table_object
 
 __all__ = ["HISTORY_EVEN_SHARE", "HISTORY_HALF_LIFE", "Item2Vec", "MAX_SESSION_LENGTH", "MODES", "SCORES", "history_weights"]
 
@@ -170,8 +171,9 @@ class Item2Vec(Word2Vec):
         return not self.shrink_windows and self.window >= self.max_sentence_length
 
     def _sentences(self, corpus):
-        # A path is baskets or an interactions table here, not text to tokenize.
-        data = read_sessions(corpus) if isinstance(corpus, (str, Path)) else corpus
+        # A path or a DataFrame is baskets or an interactions table here, not text.
+        is_file = isinstance(corpus, (str, Path)) or is_table_object(corpus)
+        data = read_sessions(corpus) if is_file else corpus
         self._settle_mode(data)
         return super()._sentences(data)
 

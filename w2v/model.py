@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kernels, modelfile, settings
+from . import kernels, modelfile, settings, tables
 from .batches import BatchCache, make_batches
 from .corpus import MAX_TOKEN_CHARS, Corpus, corpus_files
 from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
@@ -312,6 +312,9 @@ class Word2Vec:
         if isinstance(corpus, (str, Path)):
             return Corpus(corpus, lowercase=self.lowercase,
                           max_sentence_length=self.max_sentence_length)
+        if tables.is_table_object(corpus):  # a DataFrame column of text, an Arrow array
+            return tables.TextColumn(corpus, lowercase=self.lowercase,
+                                     max_sentence_length=self.max_sentence_length)
         if iter(corpus) is corpus:
             raise TypeError("the corpus is read several times: pass a path, a list of "
                             "token lists or a re-iterable object, not a one-shot iterator")
