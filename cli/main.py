@@ -24,7 +24,7 @@ from .train import train
 #: Set to see the traceback of an unexpected error (a bug in w2v).
 DEBUG_VARIABLE = "W2V_DEBUG"
 #: Commands whose job is what they print, not a file they write.
-PRINTS_RESULTS = {"similar", "neighbours", "analogy", "evaluate", "recommend"}
+PRINTS_RESULTS = {"similar", "neighbours", "analogy", "evaluate", "recommend", "evaluate-recs"}
 
 
 class FriendlyGroup(click.Group):

@@ -296,8 +296,9 @@ class Item2Vec(Word2Vec):
             scores = queries @ unit.T
         scores[seen.nonzero()] = -np.inf
         keys = self.wv.index_to_key
-        return [[(keys[j], float(row[j])) for j in best if np.isfinite(row[j])] if w.nnz else []
-                for row, best, w in zip(scores, top_k(scores, topn), weights)]
+        asked = weights.getnnz(axis=1) > 0  # a history with no known item gets nothing
+        return [[(keys[j], float(row[j])) for j in best if np.isfinite(row[j])] if known else []
+                for row, best, known in zip(scores, top_k(scores, topn), asked)]
 
     def _query_weights(self, histories, exclude, rule):
         """Sparse (history x item) matrices: each history's query weights
