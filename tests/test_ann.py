@@ -19,7 +19,6 @@ from w2v.ann import VectorIndex, index_paths, load_index_beside, save_index_besi
 from w2v.topk import top_k
 
 
-
 def _have_usearch() -> bool:
     try:
         import usearch.index  # noqa: F401
