@@ -10,52 +10,14 @@ from w2v.item2vec import Item2Vec
 from w2v.model import Word2Vec
 from w2v.recs_eval import (EASE_LAMBDA, EASE_MAX_ITEMS, Row, baselines, compare,
                            held_out_seen, leave_last_out)
-from w2v.sessions import parse_duration, read_sessions
 
+from .reading import read_input, reading_options
 from .table import print_table
 from .types import FiniteFloat
 
-#: Bad rows quoted in the warning after reading; all are counted.
-BAD_ROWS_SHOWN = 3
-
-
-def _duration(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-def _delimiter(ctx, param, value):
-    value = "\t" if value in ("tab", "\\t") else value
-    if value is not None and (len(value) != 1 or value in "\r\n\0\"" or value.isalnum()):
-        raise click.BadParameter(f"{value!r} is not one field-separating character (e.g. , ; | "
-                                 "or 'tab')")
-    return value
-
-
 @click.command("evaluate-recs")
 @click.argument("sessions", metavar="INPUT", type=click.Path())
-@click.option("--format", "form", default="auto", show_default=True,
-              type=click.Choice(["auto", "baskets", "interactions"]),
-              help="auto: a table when --columns is given or the header names user and "
-                   "item columns, else one basket per line.")
-@click.option("--columns", metavar="ROLES",
-              help="Roles of the table's columns in order, from user, item, timestamp, rating "
-                   "and - (ignore), e.g. user,item,rating,timestamp for MovieLens u.data.")
-@click.option("--header/--no-header", default=True, show_default=True,
-              help="The table's first line names its columns.")
-@click.option("--delimiter", callback=_delimiter, metavar="CHAR",
-              help="Field separator of the table ('tab' for a tab)  [default: detected]")
-@click.option("--min-rating", type=FiniteFloat(), help="Keep only rows rated at least this.")
-@click.option("--session-gap", callback=_duration, metavar="DURATION",
-              help="Start a new session after this long without activity (1800, 30m, 2h, 1d).")
-@click.option("--on-bad-rows", default="skip", show_default=True,
-              type=click.Choice(["skip", "error"]),
-              help="Rows with missing fields or unreadable timestamps or ratings: skip them "
-                   "(with a warning) or stop.")
+@reading_options()
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False),
               help="Evaluate this item model instead of training one. It must not have seen "
                    "the held-out items: one trained on all of INPUT is refused.")
@@ -78,9 +40,8 @@ def _delimiter(ctx, param, value):
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
               help="Random seed of item2vec's training.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def evaluate_recs(sessions, form, columns, header, delimiter, min_rating, session_gap,
-                  on_bad_rows, model_path, retrain, topn, holdout, ease_lambda, ease_max_items,
-                  workers, seed, quiet):
+def evaluate_recs(sessions, model_path, retrain, topn, holdout, ease_lambda, ease_max_items,
+                  workers, seed, quiet, **reading):
     """Compare item2vec with most-popular, item-kNN and EASE on INPUT.
 
     Each user's last --holdout distinct items (in time order when INPUT has
@@ -101,11 +62,7 @@ def evaluate_recs(sessions, form, columns, header, delimiter, min_rating, sessio
         raise click.UsageError("--retrain needs --model (whose settings to train with)")
     log = None if quiet else sys.stderr
     given = _load_item_model(model_path) if model_path else None  # fails before reading INPUT
-    data = read_sessions(
-        sessions, form=form, columns=columns.split(",") if columns else None, header=header,
-        delimiter=delimiter, min_rating=min_rating, session_gap=session_gap,
-        on_bad_rows=on_bad_rows)
-    _report_reading(data.stats, quiet)
+    data = read_input(sessions, quiet=quiet, **reading)
     split = leave_last_out(data, holdout)
     if not split.train.sessions:
         raise CorpusError(f"{sessions}: no user has more than {holdout} distinct item"
@@ -174,14 +131,3 @@ def _print(sessions, split, rows: list[Row], topn):
     for row in rows:
         if row.note:
             click.echo(f"note: {row.name} {row.note}")
-
-
-def _report_reading(stats, quiet):
-    # Skipped rows are reported even with --quiet: data was left out.
-    if stats.bad_rows:
-        shown = "; ".join(map(str, stats.bad_row_examples[:BAD_ROWS_SHOWN]))
-        more = ", ..." if stats.bad_rows > BAD_ROWS_SHOWN else ""
-        click.echo(f"warning: {stats.bad_rows:,} bad rows skipped ({shown}{more})", err=True)
-    if stats.below_min_rating and not quiet:
-        click.echo(f"note: {stats.below_min_rating:,} rows rated below --min-rating left out",
-                   err=True)

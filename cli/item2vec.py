@@ -7,61 +7,25 @@ import click
 from w2v.item2vec import (DIM, EPOCHS, HISTORY_EVEN_SHARE, HISTORY_HALF_LIFE, MODES,
                           NS_EXPONENT, WINDOW, Item2Vec)
 from w2v.progress import format_duration
-from w2v.sessions import parse_duration, read_sessions
 
 from w2v.tune import format_trials
 from w2v.tune import tune as run_tune
 
 from .options import check_writable, training_options
+from .reading import READING_OPTIONS, duration, read_input, reading_options
 from .run import train_and_save
 from .types import FiniteFloat
 
-# Bad rows quoted in the warning after reading; all are counted.
-BAD_ROWS_SHOWN = 3
 # Model settings --tune keeps when they are given on the command line.
 TUNABLE = ("window", "history_half_life", "history_even_share", "ns_exponent", "dim",
            "negative", "epochs", "min_count", "sample", "alpha", "min_alpha")
-
-
-def _duration(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-def _delimiter(ctx, param, value):
-    value = "\t" if value in ("tab", "\\t") else value
-    if value is not None and (len(value) != 1 or value in "\r\n\0\"" or value.isalnum()):
-        raise click.BadParameter(f"{value!r} is not one field-separating character (e.g. , ; | "
-                                 "or 'tab')")
-    return value
 
 
 @click.command()
 @click.argument("sessions", metavar="INPUT", type=click.Path())
 @click.option("-o", "--output", default="items.w2v", show_default=True,
               type=click.Path(dir_okay=False), help="Where to save the model.")
-@click.option("--format", "form", default="auto", show_default=True,
-              type=click.Choice(["auto", "baskets", "interactions"]),
-              help="auto: a table when --columns is given or the header names user and "
-                   "item columns, else one basket per line.")
-@click.option("--columns", metavar="ROLES",
-              help="Roles of the table's columns in order, from user, item, timestamp, rating "
-                   "and - (ignore), e.g. user,item,rating,timestamp for MovieLens u.data.")
-@click.option("--header/--no-header", default=True, show_default=True,
-              help="The table's first line names its columns.")
-@click.option("--delimiter", callback=_delimiter, metavar="CHAR",
-              help="Field separator of the table ('tab' for a tab)  [default: detected]")
-@click.option("--min-rating", type=FiniteFloat(), help="Keep only rows rated at least this.")
-@click.option("--session-gap", callback=_duration, metavar="DURATION",
-              help="Start a new session after this long without activity (1800, 30m, 2h, 1d).")
-@click.option("--on-bad-rows", default="skip", show_default=True,
-              type=click.Choice(["skip", "error"]),
-              help="Rows with missing fields or unreadable timestamps or ratings: skip them "
-                   "(with a warning) or stop.")
+@reading_options()
 @click.option("--mode", default="auto", show_default=True,
               type=click.Choice(list(MODES)),
               help="sessions: in time order, so near items are context and recent ones weigh "
@@ -91,11 +55,10 @@ def _delimiter(ctx, param, value):
               help="First search the settings not given on the command line (window, "
                    "ns-exponent, epochs, dim, negative, the query rule) on each user's last "
                    "item held out, then train on everything with the best; prints the trials.")
-@click.option("--budget", default="10m", show_default=True, callback=_duration,
+@click.option("--budget", default="10m", show_default=True, callback=duration,
               metavar="DURATION", help="Time for the --tune search (600, 10m, 1h).")
 @click.pass_context
-def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating, session_gap,
-             on_bad_rows, checkpoint, resume, tune, budget, quiet, **settings):
+def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **settings):
     """Train item vectors on INPUT and save them to a model file.
 
     INPUT holds one basket or session per line (item ids separated by spaces or
@@ -109,11 +72,8 @@ def item2vec(ctx, sessions, output, form, columns, header, delimiter, min_rating
         raise click.UsageError("--tune chooses the settings of a new model; a resumed model "
                                "keeps its own")
     model = _resumed_model(ctx, resume, settings) if resume else None
-    data = read_sessions(
-        sessions, form=form, columns=columns.split(",") if columns else None, header=header,
-        delimiter=delimiter, min_rating=min_rating, session_gap=session_gap,
-        on_bad_rows=on_bad_rows)
-    _report_reading(data.stats, quiet)
+    data = read_input(sessions, quiet=quiet,
+                      **{name: settings.pop(name) for name in READING_OPTIONS})
     if model is None:
         chosen = {key: value for key, value in settings.items() if value is not None}
         if tune:
@@ -169,14 +129,3 @@ def _resumed_model(ctx, path, settings):
                                f"{model.epochs_trained_} epochs)")
     model.workers = settings["workers"]
     return model
-
-
-def _report_reading(stats, quiet):
-    # Skipped rows are reported even with --quiet: data was left out.
-    if stats.bad_rows:
-        shown = "; ".join(map(str, stats.bad_row_examples[:BAD_ROWS_SHOWN]))
-        more = ", ..." if stats.bad_rows > BAD_ROWS_SHOWN else ""
-        click.echo(f"warning: {stats.bad_rows:,} bad rows skipped ({shown}{more})", err=True)
-    if stats.below_min_rating and not quiet:
-        click.echo(f"note: {stats.below_min_rating:,} rows rated below --min-rating left out",
-                   err=True)

@@ -10,13 +10,15 @@ from w2v.batch_recs import BatchStats, output_format, recommend_for_users, write
 from w2v.errors import CorpusError
 from w2v.item2vec import Item2Vec
 from w2v.progress import format_duration
-from w2v.sessions import describe_bad_rows, read_interactions, read_item_titles
+from w2v.sessions import read_item_titles
 
 from .options import check_writable
+from .reading import read_input, reading_options
 from .table import print_table
 
 # Options that only say how to read the --users table.
-READING_OPTIONS = ("columns", "header", "delimiter", "on_bad_rows")
+# How --users TABLE is read (a table, so no --format; no ratings or sessions needed).
+BATCH_READING = ("columns", "header", "delimiter", "on_bad_rows")
 
 
 @click.command()
@@ -42,16 +44,7 @@ READING_OPTIONS = ("columns", "header", "delimiter", "on_bad_rows")
               metavar="FILE",
               help="With --users: .csv or .tsv (user, rank, item, score[, title]) or .parquet; "
                    "- for CSV on standard output.")
-@click.option("--columns", metavar="ROLES",
-              help="With --users: roles of the table's columns in order, from user, item, "
-                   "timestamp, rating and - (ignore), e.g. user,item,-,timestamp for u.data.")
-@click.option("--header/--no-header", default=True, show_default=True,
-              help="With --users: the table's first line names its columns.")
-@click.option("--delimiter", metavar="CHAR",
-              help="With --users: field separator ('tab' for a tab)  [default: detected]")
-@click.option("--on-bad-rows", default="skip", show_default=True,
-              type=click.Choice(["skip", "error"]),
-              help="With --users: skip unreadable rows (with a warning) or stop.")
+@reading_options(BATCH_READING, prefix="With --users: ")
 @click.option("-q", "--quiet", is_flag=True, help="With --users: no progress or summary.")
 @click.pass_context
 def recommend(ctx, items, model_path, topn, exclude, score, items_file, users_path, output,
@@ -75,7 +68,7 @@ def recommend(ctx, items, model_path, topn, exclude, score, items_file, users_pa
 def _refuse_batch_options(ctx, output):
     if output is not None:
         raise click.UsageError("-o is for --users TABLE; ITEMS' recommendations are printed")
-    given = [name for name in READING_OPTIONS + ("quiet",)
+    given = [name for name in BATCH_READING + ("quiet",)
              if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
     if given:
         names = ", ".join("--" + name.replace("_", "-") for name in given)
@@ -108,14 +101,7 @@ def _recommend_for_users(users_path, output, model_path, topn, exclude, score, i
     started = time.perf_counter()
     model = Item2Vec.load(model_path)
     titles = read_item_titles(items_file) if items_file else None
-    columns = reading["columns"]
-    delimiter = "\t" if reading["delimiter"] in ("tab", "\\t") else reading["delimiter"]
-    data = read_interactions(users_path, columns=columns.split(",") if columns else None,
-                             header=reading["header"], delimiter=delimiter,
-                             on_bad_rows=reading["on_bad_rows"])
-    warning = describe_bad_rows(data.stats)
-    if warning:
-        click.echo(f"warning: {warning}", err=True)  # even with --quiet: data was left out
+    data = read_input(users_path, quiet=quiet, form="interactions", **reading)
     if not data.sessions:
         raise CorpusError(f"{users_path} holds no interactions: no user to recommend for")
     stats = BatchStats()
