@@ -43,16 +43,16 @@ MODES = ("auto", "sessions", "baskets")
 # Defaults for sessions, chosen on the validation split of MovieLens-100K
 # (benchmarks/movielens.py; benchmarks/results/movielens.md):
 #: Context window for sessions.
-WINDOW = 10
+WINDOW = 5
 #: How many items back a query item's weight halves, for sessions.
-HISTORY_HALF_LIFE = 1.0
+HISTORY_HALF_LIFE = 2.0
 #: Share of a query's weight spread evenly over the whole history, for
 #: sessions: what comes next is mostly like what came last, but not only.
-HISTORY_EVEN_SHARE = 0.5
+HISTORY_EVEN_SHARE = 0.2
 #: Vector size.
 DIM = 64
 #: Noise distribution: item counts to this power.
-NS_EXPONENT = 0.5
+NS_EXPONENT = 0.0
 #: Passes over the data.
 EPOCHS = 40
 
@@ -89,12 +89,12 @@ class Item2Vec(Word2Vec):
         `HISTORY_EVEN_SHARE` for sessions; all items alike for baskets.
     dim, negative, ns_exponent, epochs, min_count :
         As for ``Word2Vec``; the defaults are the settings that did best on
-        validation splits of MovieLens-100K under four protocols
+        validation splits of MovieLens-100K under five protocols
         (benchmarks/item2vec_defaults.py). The noise exponent sets how much
         popularity counts in the context score of `recommend`: 0 (uniform
         noise) makes it estimate log P(item | query) up to a constant, so
         popular items rank high; 1 takes popularity out of it (pointwise
-        mutual information); 0.5 did best.
+        mutual information); 0 did best.
     sample : float
         Subsampling threshold; off by default, since popular items are what
         recommendations are largely about.
