@@ -53,8 +53,8 @@ def test_item_defaults_are_the_validated_session_settings_ids_as_written():
     model = Item2Vec()
     assert model.sg and not model.shrink_windows and not model.lowercase
     assert model.sample == 0 and model.min_count == 1 and not model.whole_session
-    assert (model.window, model.dim, model.epochs, model.ns_exponent) == (5, 64, 40, 0.0)
-    assert (model.history_half_life, model.history_even_share, model.mode) == (2.0, 0.2, "auto")
+    assert (model.window, model.dim, model.epochs, model.ns_exponent) == (10, 64, 40, 0.5)
+    assert (model.history_half_life, model.history_even_share, model.mode) == (1.0, 0.5, "auto")
     baskets = Item2Vec(mode="baskets")
     assert baskets.whole_session and baskets.history_half_life == float("inf")
     assert baskets.history_even_share == 1.0
@@ -199,7 +199,7 @@ def test_item2vec_command_trains_on_a_table_and_warns_of_skipped_rows(runner, ta
             "line 7: timestamp 'soon' is neither a number nor an ISO 8601 date)") in result.output
     assert "24 items x 16 dims from 600 sessions" in result.output
     loaded = w2v.load(out)  # the file says it is an item model
-    assert isinstance(loaded, Item2Vec) and loaded.mode == "sessions" and loaded.window == 5
+    assert isinstance(loaded, Item2Vec) and loaded.mode == "sessions" and loaded.window == 10
 
 
 def test_item2vec_command_can_refuse_bad_rows(runner, table, tmp_path):
@@ -346,7 +346,7 @@ def test_auto_mode_reads_time_order_from_the_data(tmp_path):
     unstamped = tmp_path / "baskets.txt"
     unstamped.write_text("i1 i2 i3\ni2 i3 i4\n" * 20)
     sessions = Item2Vec(dim=4, epochs=1).train(str(stamped), progress=None)
-    assert (sessions.mode, sessions.window, sessions.history_half_life) == ("sessions", 5, 2.0)
+    assert (sessions.mode, sessions.window, sessions.history_half_life) == ("sessions", 10, 1.0)
     baskets = Item2Vec(dim=4, epochs=1).train(str(unstamped), progress=None)
     assert baskets.mode == "baskets" and baskets.whole_session
     assert baskets.history_half_life == float("inf")

@@ -43,16 +43,16 @@ MODES = ("auto", "sessions", "baskets")
 # Defaults for sessions, chosen on the validation split of MovieLens-100K
 # (benchmarks/movielens.py; benchmarks/results/movielens.md):
 #: Context window for sessions.
-WINDOW = 5
+WINDOW = 10
 #: How many items back a query item's weight halves, for sessions.
-HISTORY_HALF_LIFE = 2.0
+HISTORY_HALF_LIFE = 1.0
 #: Share of a query's weight spread evenly over the whole history, for
 #: sessions: what comes next is mostly like what came last, but not only.
-HISTORY_EVEN_SHARE = 0.2
+HISTORY_EVEN_SHARE = 0.5
 #: Vector size.
 DIM = 64
 #: Noise distribution: item counts to this power.
-NS_EXPONENT = 0.0
+NS_EXPONENT = 0.5
 #: Passes over the data.
 EPOCHS = 40
 
@@ -94,7 +94,7 @@ class Item2Vec(Word2Vec):
         popularity counts in the context score of `recommend`: 0 (uniform
         noise) makes it estimate log P(item | query) up to a constant, so
         popular items rank high; 1 takes popularity out of it (pointwise
-        mutual information); 0 did best.
+        mutual information); 0.5 did best.
     sample : float
         Subsampling threshold; off by default, since popular items are what
         recommendations are largely about.
