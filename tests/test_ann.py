@@ -421,3 +421,15 @@ def test_cli_index_builds_the_index_beside_the_model(tmp_path):
     missing = run_cli("index", str(tmp_path / "none.w2v"))
     assert missing.returncode == 1 and missing.stderr.startswith("Error:")
     assert "Traceback" not in missing.stderr
+
+
+def test_ctrl_c_inside_usearch_is_an_interrupt():
+    """usearch stops on Ctrl-C with RuntimeError('Operation has been
+    terminated'); the CLI must see the KeyboardInterrupt it was."""
+    def stopped(*args, **kwargs):
+        raise RuntimeError("Operation has been terminated")
+
+    with pytest.raises(KeyboardInterrupt):
+        ann._interruptible(stopped)
+    with pytest.raises(RuntimeError, match="other"):
+        ann._interruptible(lambda: (_ for _ in ()).throw(RuntimeError("other")))

@@ -231,7 +231,8 @@ class VectorIndex:
         for start in range(0, len(rows), ADD_BLOCK):
             stop = min(start + ADD_BLOCK, len(rows))
             # copy=False: usearch points at our rows, which the index keeps.
-            graph.add(keys[start:stop], rows[start:stop], copy=False, threads=threads)
+            _interruptible(graph.add, keys[start:stop], rows[start:stop], copy=False,
+                           threads=threads)
             if progress is not None:
                 progress(stop, len(rows))
         settings = {"connectivity": connectivity, "expansion_add": expansion_add}
@@ -292,7 +293,7 @@ class VectorIndex:
         return ids, scores
 
     def _search_block(self, queries, size, k, banned, ids, scores, where):
-        matches = self._graph.search(queries, size, threads=self.threads)
+        matches = _interruptible(self._graph.search, queries, size, threads=self.threads)
         candidates = np.asarray(matches.keys, dtype=np.int64).reshape(len(queries), -1)
         # One query comes back as Matches, cut to what was found; more as
         # BatchMatches, padded to ``size`` with ``counts`` saying how many are real.
@@ -462,6 +463,17 @@ def vectors_digest(vectors: np.ndarray) -> str:
     digest = hashlib.sha256(f"float32 {vectors.shape[0]} {vectors.shape[1]}\n".encode())
     digest.update(memoryview(vectors).cast("B"))
     return digest.hexdigest()
+
+
+def _interruptible(call, *args, **kwargs):
+    """usearch notices Ctrl-C itself and stops with a RuntimeError; give it
+    back as the KeyboardInterrupt it was, so callers (the CLI) treat it as one."""
+    try:
+        return call(*args, **kwargs)
+    except RuntimeError as error:
+        if "terminated" in str(error).lower():
+            raise KeyboardInterrupt from None
+        raise
 
 
 # --- checks ---------------------------------------------------------------------------------
