@@ -35,7 +35,7 @@ from __future__ import annotations
 from .data import SparkReadStats, open_input
 from .session import SparkError, active_session, start_session
 from .sessions import SparkSessions, sessions, train_items
-from .train import train
+from .training import train
 from .vocab import vocabulary_of
 
 __all__ = ["SparkError", "SparkReadStats", "SparkSessions", "build_vocab", "sessions",

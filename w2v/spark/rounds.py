@@ -49,6 +49,14 @@ class Settings:
     max_sentence_length: int
     seed: int
 
+    @property
+    def inputs_per_example(self) -> float:
+        """Input rows one example moves: 1 for a skip-gram pair; for CBOW the
+        mean context size, 2 E[b] for a window b drawn from 1..window (eq. 24)."""
+        if self.sg:
+            return 1.0
+        return float(self.window + 1 if self.shrink_windows else 2 * self.window)
+
 
 @dataclass(frozen=True)
 class RoundPlan:
@@ -187,7 +195,8 @@ def train_share(settings: Settings, plan: RoundPlan, vectors, tables, partition:
     loss, pairs = _train_batches(settings, plan, partition, batches, words, W_in, W_out,
                                  keep, accept, alias)
     counts = np.bincount(np.concatenate([ids for ids, _ in batches]), minlength=len(keep))
-    in_updates, out_updates = expected_updates(counts, keep, noise, pairs, settings.negative)
+    in_updates, out_updates = expected_updates(counts, keep, noise, pairs, settings.negative,
+                                               settings.inputs_per_example)
     yield Update(*_changes(W_in, W_in_start, in_updates, plan.contraction, np.flatnonzero(counts)),
                  *_changes(W_out, W_out_start, out_updates, plan.contraction, None),
                  words=words, pairs=pairs, loss=loss)
@@ -226,17 +235,22 @@ def _train_batches(settings, plan, partition, batches, words, W_in, W_out, keep,
 
 
 def expected_updates(counts: np.ndarray, keep: np.ndarray, noise: np.ndarray, pairs: int,
-                     negative: int) -> tuple[np.ndarray, np.ndarray]:
+                     negative: int, inputs_per_example: float = 1.0
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Expected updates of each input and output row in a share (eq. 28).
 
-    A word's kept occurrences (``counts * keep``) are a share ``q`` of the
-    share's kept words; its input row is updated once per pair it is the
-    context of, about ``pairs * q`` times, and its output row as often as a
-    positive plus ``pairs * negative * noise`` times as a noise word.
+    ``pairs`` is what the kernel counted: (centre, context) pairs for
+    skip-gram, centre words with context for CBOW. A word's kept occurrences
+    (``counts * keep``) are a share ``q`` of the share's kept words; as
+    many of the examples have it as their positive word, so its output row
+    is updated ``pairs * q`` times as the positive and ``pairs * negative *
+    noise`` times as a noise word; its input row ``pairs * q`` times, once
+    per example it is context of (skip-gram), times the mean context size
+    (``inputs_per_example``; CBOW moves every context row of an example).
     """
     kept = counts * keep.astype(np.float64)
     share = kept / max(kept.sum(), 1e-300)
-    return pairs * share, pairs * (share + negative * noise)
+    return pairs * share * inputs_per_example, pairs * (share + negative * noise)
 
 
 def _changes(W, W_start, updates, contraction, candidates):

@@ -24,7 +24,7 @@ from ..errors import CorpusError, SettingsError
 from ..item2vec import Item2Vec
 from ..sessions import HEADER_NAMES, SessionStats, _normalise_header
 from .session import spark_errors
-from .train import train
+from .training import train
 
 __all__ = ["SparkSessions", "sessions", "train_items"]
 

@@ -205,9 +205,11 @@ def _prepare(source, model: Word2Vec, partitions: int, rounds_per_epoch: int) ->
     batches = source.rows().mapPartitions(partial(
         _batches_of_partition, source.kind, model.lowercase, model.max_sentence_length,
         index, batch_words))
-    if batches.getNumPartitions() != partitions:
-        batches = batches.repartition(partitions)
-    shares = batches.mapPartitions(partial(_tag_shares, rounds_per_epoch))
+    # Dealt out like cards, batch k of every input partition to partition k
+    # mod P: each partition gets an equal share, however unevenly Spark split
+    # the input (it cuts files by bytes, the first split the largest).
+    dealt = batches.partitionBy(partitions, partitionFunc=_dealt_to).values()
+    shares = dealt.mapPartitions(partial(_tag_shares, rounds_per_epoch))
     shares.persist(StorageLevel.MEMORY_AND_DISK)
     with spark_errors(f"reading {source.name} into batches"):
         counted = shares.mapPartitionsWithIndex(partial(
@@ -223,9 +225,14 @@ def _prepare(source, model: Word2Vec, partitions: int, rounds_per_epoch: int) ->
 
 
 def _batches_of_partition(kind, lowercase, max_length, index, batch_words, rows):
-    """Runs on an executor: a partition's rows as batches of word ids."""
+    """Runs on an executor: a partition's rows as batches of word ids,
+    numbered ``(k, (ids, ends))``."""
     sentences = sentences_of_partition(rows, kind, lowercase, max_length, SparkReadStats())
-    return make_batches(sentences, index.value, batch_words, max_length)
+    return enumerate(make_batches(sentences, index.value, batch_words, max_length))
+
+
+def _dealt_to(k: int) -> int:
+    return k  # partitionBy takes it modulo the partitions
 
 
 def _tag_shares(rounds_per_epoch, batches):
