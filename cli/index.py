@@ -55,7 +55,8 @@ def _matrices(model_path, metric):
         words, outputs = model.wv.vectors, model.W_out_
         is_item_model = model.KIND == "item2vec"
     else:  # word2vec text/binary or projector vectors: no output vectors
-        words, outputs, is_item_model = load_vectors(model_path).vectors, None, False
+        words, outputs, is_item_model = (load_vectors(model_path, index=False).vectors,
+                                            None, False)
     if metric == "ip" and not is_item_model:
         raise click.UsageError(f"--metric ip indexes an item model's output vectors for "
                                f"recommend; {model_path} is not an item model")

@@ -79,7 +79,7 @@ def _refuse_batch_options(ctx, output):
 
 
 def _recommend_for_items(items, model_path, topn, exclude, score, items_file):
-    model = Item2Vec.load(model_path)
+    model = Item2Vec.load(model_path).load_indexes(model_path)
     found = model.recommend(list(items), topn=topn, exclude=exclude, score=score)
     rows = [(item, f"{value:.4f}") for item, value in found]
     if items_file is None:
@@ -99,7 +99,7 @@ def _recommend_for_users(users_path, output, model_path, topn, exclude, score, i
             if source is not None:
                 check_writable(output, reads=source)
     started = time.perf_counter()
-    model = Item2Vec.load(model_path)
+    model = Item2Vec.load(model_path).load_indexes(model_path)
     titles = read_item_titles(items_file) if items_file else None
     data = read_input(users_path, quiet=quiet, form="interactions", **reading)
     if not data.sessions:

@@ -20,17 +20,20 @@ from .model import Word2Vec
 from .vocab import Vocabulary
 
 
-def load(path) -> Word2Vec | KeyedVectors:
+def load(path, *, index: bool = True) -> Word2Vec | KeyedVectors:
     """Load a model file written by ``Word2Vec.save`` (or ``w2v train``) as a
     ``Word2Vec``, or a vector file as ``KeyedVectors``: word2vec text or
     binary (word2vec C, gensim, fastText ``.vec``; optionally compressed) or
     TensorBoard projector files. The format is recognised by the content.
 
     ``load_vectors(path)`` gives ``KeyedVectors`` for all of them (a model's ``.wv``).
+    With ``index`` (the default), the approximate index ``w2v index`` saved
+    beside the file is used for queries on large vocabularies.
     """
     if detect_format(path) == "w2v-model":
-        return Word2Vec.load(path)
-    return load_vectors(path)
+        model = Word2Vec.load(path)
+        return model.load_indexes(path) if index else model
+    return load_vectors(path, index=index)
 
 
 __all__ = ["Corpus", "CorpusError", "Item2Vec", "KeyedVectors", "ModelFormatError", "SettingsError", "TrainingDivergedError", "UnknownWordError",

@@ -457,6 +457,38 @@ def load_index_beside(model_path, vectors, metric: str = "cosine") -> VectorInde
     return VectorIndex.load(graph, vectors, model=model_path)
 
 
+def drop_stale_indexes(model_path, matrices: dict) -> list[Path]:
+    """Delete the indexes beside ``model_path`` that were not built from the
+    matrices now saved there (``{"cosine": W_in, "ip": W_out}``); returns
+    what was deleted.
+
+    A model saved over an older one would otherwise leave the older one's
+    index beside it, which loading refuses (built from other vectors): an
+    index is a cache of its model, so it goes when its vectors do. One built
+    from the same vectors (a model loaded and saved again) is kept.
+    """
+    dropped = []
+    for metric, vectors in matrices.items():
+        graph, meta = index_paths(model_path, metric)
+        if not (os.path.lexists(graph) or os.path.lexists(meta)):
+            continue
+        if vectors is not None and _digest_on_record(meta) == vectors_digest(vectors):
+            continue
+        for path in (meta, graph):  # the description first: a graph alone is never used
+            if os.path.lexists(path):
+                os.unlink(path)
+                dropped.append(path)
+    return dropped
+
+
+def _digest_on_record(meta: Path) -> str | None:
+    """The vectors' digest an index's description names, None if unreadable."""
+    try:
+        return _read_meta(meta, lambda reason: ModelFormatError(reason))["vectors_sha256"]
+    except (ModelFormatError, KeyError, TypeError):
+        return None
+
+
 def vectors_digest(vectors: np.ndarray) -> str:
     """SHA-256 of a float32 matrix's shape and bytes: what an index was built from."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)

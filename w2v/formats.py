@@ -279,15 +279,22 @@ def _all_numbers(fields) -> bool:
         return False
 
 
-def load_vectors(path) -> KeyedVectors:
+def load_vectors(path, *, index: bool = True) -> KeyedVectors:
     """Word vectors from any file w2v reads: a model file (its ``.wv``),
-    word2vec text or binary (optionally compressed), or projector TSV files."""
+    word2vec text or binary (optionally compressed), or projector TSV files.
+    With ``index``, the approximate index saved beside ``path`` by ``w2v
+    index`` (if any) answers queries on large vocabularies."""
     kind = detect_format(path)
     if kind == "w2v-model":
-        return Word2Vec.load(path).wv
-    if kind == "projector":
-        return load_projector(path)
-    return load_word2vec_format(path, binary=kind == "word2vec-binary")
+        kv = Word2Vec.load(path).wv
+    elif kind == "projector":
+        kv = load_projector(path)
+    else:
+        kv = load_word2vec_format(path, binary=kind == "word2vec-binary")
+    if index and isinstance(path, (str, os.PathLike)):
+        from .ann import load_index_beside
+        kv.ann_index = load_index_beside(path, kv.vectors)
+    return kv
 
 
 def save_vectors(kv: KeyedVectors, path, format: str) -> None:

@@ -131,6 +131,7 @@ class Item2Vec(Word2Vec):
         self.history_half_life = history_half_life
         self.history_even_share = history_even_share
         self.tuning_ = None  # what Item2Vec.tune tried, for a tuned model
+        self._recs_index = None  # (the "ip" index of W_out_, the vectors' version it indexes)
         # Settings left to the mode, filled in once the mode is known.
         self._by_mode = {name for name in ("window", "history_half_life", "history_even_share")
                          if getattr(self, name) is None}
@@ -203,9 +204,46 @@ class Item2Vec(Word2Vec):
         model.tuning_ = result
         return model
 
+    # --- approximate indexes --------------------------------------------------
+
+    def _indexed_matrices(self) -> dict:
+        return {"cosine": self.W_in_, "ip": self.W_out_}  # ip: the context score's
+
+    def load_indexes(self, path) -> Item2Vec:
+        """Use the indexes ``w2v index`` saved beside ``path``: the cosine one
+        for ``most_similar`` and ``score="cosine"``, the inner-product one of
+        the output vectors for ``score="context"``."""
+        super().load_indexes(path)
+        from .ann import load_index_beside
+        index = load_index_beside(path, self.W_out_, "ip")
+        self._recs_index = None if index is None else (index, self._vectors_version())
+        return self
+
+    def _vectors_version(self):
+        """Changes whenever training moves the vectors (an index must not outlive them)."""
+        return id(self.W_out_), self.words_trained_, self.epochs_trained_
+
+    def _index_for(self, score: str, exact: bool | None):
+        """The approximate index to answer ``score`` queries with, or None for exact search."""
+        from .ann import INDEX_THRESHOLD
+        if exact not in (None, True, False):
+            raise ValueError(f"exact must be True, False or None, not {exact!r}")
+        if score == "context":
+            kept = self._recs_index
+            index = kept[0] if kept and kept[1] == self._vectors_version() else None
+        else:
+            index = self.wv.ann_index
+        if exact is False and index is None:
+            raise SettingsError(f"exact=False needs an approximate index of the {score} scores: "
+                                "run w2v index MODEL, then load the model with w2v.load")
+        if exact or index is None:
+            return None
+        return index if exact is False or len(self.wv) >= INDEX_THRESHOLD else None
+
     def recommend(self, items, topn: int = 10, exclude=(), score: str = "context",
                   half_life: float | None = None, even_share: float | None = None,
-                  skip_unknown: bool = False) -> list[tuple[str, float]]:
+                  skip_unknown: bool = False, exact: bool | None = None
+                  ) -> list[tuple[str, float]]:
         """Items for someone who has ``items``, best first.
 
         Parameters
@@ -242,6 +280,9 @@ class Item2Vec(Word2Vec):
             Leave out query items the model does not know (newer than the
             model, or rarer than ``min_count``) instead of raising; at least
             one must be known.
+        exact : bool, optional
+            Whether to search exactly or with the approximate index, as in
+            `recommend_many`.
 
         Returns
         -------
@@ -262,11 +303,11 @@ class Item2Vec(Word2Vec):
             for item in items:
                 self.wv.index(item)  # an UnknownWordError, with suggestions
         return self.recommend_many([items], topn=topn, exclude=[exclude], score=score,
-                                   half_life=half_life, even_share=even_share)[0]
+                                   half_life=half_life, even_share=even_share, exact=exact)[0]
 
     def recommend_many(self, histories, topn: int = 10, exclude=None, score: str = "context",
-                       half_life: float | None = None,
-                       even_share: float | None = None) -> list[list[tuple[str, float]]]:
+                       half_life: float | None = None, even_share: float | None = None,
+                       exact: bool | None = None) -> list[list[tuple[str, float]]]:
         """`recommend` for many users at once: one list of (item, score) per history.
 
         ``exclude``, when given, holds one iterable of items per history. The
@@ -274,6 +315,11 @@ class Item2Vec(Word2Vec):
         this is much faster than one `recommend` call per user. Items the model
         does not know are left out of the queries (a history may hold items
         newer than the model); a history with no known item gets an empty list.
+
+        ``exact=None`` answers from the approximate index (``w2v index``; loaded
+        by ``w2v.load``) when there is one and the catalog has 200,000 items or
+        more; ``False`` always from the index, ``True`` never. Scores are exact
+        either way; the index may (rarely) miss one of the true top items.
         """
         if not isinstance(topn, int) or isinstance(topn, bool) or topn < 1:
             raise ValueError(f"topn must be a whole number >= 1, got {topn!r}")
@@ -285,20 +331,26 @@ class Item2Vec(Word2Vec):
             raise ValueError(f"{len(histories)} histories but {len(exclude)} exclusion lists")
         rule = (self.history_half_life if half_life is None else half_life,
                 self.history_even_share if even_share is None else even_share)
+        index = self._index_for(score, exact)
         weights, seen = self._query_weights(histories, exclude, rule)
-        queries = np.asarray(weights @ self.W_in_)
         if score == "context":
-            scores = queries @ self.W_out_.T
+            queries = np.asarray(weights @ self.W_in_)
+            targets = self.W_out_
         else:
-            unit = self.wv.unit_vectors
-            queries = np.asarray(weights @ unit)
+            targets = self.wv.unit_vectors
+            queries = np.asarray(weights @ targets)
             queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-30)
-            scores = queries @ unit.T
-        scores[seen.nonzero()] = -np.inf
+        if index is not None:
+            best, scores = index.search(queries, topn, exclude=seen)
+        else:
+            scores = queries @ targets.T
+            scores[seen.nonzero()] = -np.inf
+            best = top_k(scores, topn)
+            scores = np.take_along_axis(scores, best, axis=1)
         keys = self.wv.index_to_key
         asked = weights.getnnz(axis=1) > 0  # a history with no known item gets nothing
-        return [[(keys[j], float(row[j])) for j in best if np.isfinite(row[j])] if known else []
-                for row, best, known in zip(scores, top_k(scores, topn), asked)]
+        return [[(keys[j], float(s)) for j, s in zip(row, row_scores) if j >= 0 and np.isfinite(s)]
+                if known else [] for row, row_scores, known in zip(best, scores, asked)]
 
     def _query_weights(self, histories, exclude, rule):
         """Sparse (history x item) matrices: each history's query weights

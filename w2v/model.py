@@ -563,6 +563,21 @@ class Word2Vec:
         modelfile.save(path, meta, self.vocab_.words, {
             "counts": self.vocab_.counts, "W_in": self.W_in_, "W_out": self.W_out_,
             "loss_history": self.loss_history_})
+        from .ann import drop_stale_indexes  # an index is a cache of the vectors saved here
+        drop_stale_indexes(path, self._indexed_matrices())
+
+    def _indexed_matrices(self) -> dict:
+        """The matrix each approximate index beside a saved model is built
+        from: for word vectors, only the cosine index of ``W_in_``."""
+        return {"cosine": self.W_in_, "ip": None}
+
+    def load_indexes(self, path) -> Word2Vec:
+        """Use the approximate nearest-neighbour index that ``w2v index`` saved
+        beside the model file ``path``, if there is one (``w2v.load`` does
+        this); an index built from other vectors raises ``ModelFormatError``."""
+        from .ann import load_index_beside
+        self.wv.ann_index = load_index_beside(path, self.wv.vectors)
+        return self
 
     @classmethod
     def load(cls, path) -> Word2Vec:
