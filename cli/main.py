@@ -15,6 +15,7 @@ from .index import index
 from .evaluate_recs import evaluate_recs
 from .export import export
 from .item2vec import item2vec
+from .phrases import phrases
 from .plot import plot, plot_analogy, plot_loss
 from .recommend import recommend
 from .run import exit_status, restore_handlers, stop_on_termination, stopped_word
@@ -115,3 +116,4 @@ main.add_command(item2vec)
 main.add_command(recommend)
 main.add_command(index)
 main.add_command(evaluate_recs)
+main.add_command(phrases)
