@@ -6,6 +6,7 @@ import click
 
 import w2v
 from w2v.corpus import MAX_TOKEN_CHARS
+from w2v.phrases import Phrases
 from w2v.progress import format_count, format_duration
 
 from .options import check_writable, training_options
@@ -36,13 +37,22 @@ from .types import FiniteFloat
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Finish MODEL's interrupted run, or (if it finished) train it --epochs more "
                    "on CORPUS, keeping its vocabulary and settings.")
+@click.option("--phrases", "phrases_path", type=click.Path(dir_okay=False), metavar="PHRASE_MODEL",
+              help="Join the phrases of PHRASE_MODEL (saved by w2v phrases --save-model) in "
+                   "CORPUS as it is read, so that new_york gets a vector.")
 @spark_options
 @click.pass_context
-def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
+def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, **settings):
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, a folder of them,
     or - for standard input; one sentence per line) and save them to a model file."""
     spark = pop_spark_options(ctx, settings)
+    if spark is not None and phrases_path is not None:
+        raise click.UsageError("--phrases cannot be used with --spark: join the phrases first "
+                               "(w2v phrases CORPUS -o PHRASED) and train on PHRASED")
     check_writable(output, reads=corpus)
+    if phrases_path is not None:
+        check_writable(output, reads=phrases_path)
+    phrase_model = None if phrases_path is None else Phrases.load(phrases_path)
     if spark is not None:
         model = (_resumed_model(ctx, resume, 1) if resume else
                  w2v.Word2Vec(epochs=epochs, **{k: v for k, v in settings.items() if v is not None}))
@@ -56,6 +66,7 @@ def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
     log = None if quiet else sys.stderr
     if resume:
         model = _resumed_model(ctx, resume, settings["workers"])
+        corpus, source = _phrased(phrase_model, corpus, model, phrases_path)
         if model.unfinished:
             def run(on_epoch_end):
                 model.resume(corpus, progress=log, on_epoch_end=on_epoch_end)
@@ -64,13 +75,34 @@ def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, **settings):
                 model.train(corpus, epochs=epochs, progress=log, on_epoch_end=on_epoch_end)
     else:
         model = w2v.Word2Vec(epochs=epochs, **{k: v for k, v in settings.items() if v is not None})
+        corpus, source = _phrased(phrase_model, corpus, model, phrases_path)
 
         def run(on_epoch_end):
             model.train(corpus, progress=log, on_epoch_end=on_epoch_end)
-    train_and_save(ctx, model, run, output, checkpoint=checkpoint,
-                   resume_command=f"w2v train {corpus} --resume {output} -o {output}")
+    again = "" if phrases_path is None else f" --phrases {phrases_path}"
+    try:
+        train_and_save(ctx, model, run, output, checkpoint=checkpoint,
+                       resume_command=f"w2v train {source}{again} --resume {output} -o {output}")
+    finally:
+        if phrase_model is not None:
+            corpus.close()  # a pipe's temporary copy
     if not quiet:
         _summary(model, output)
+
+
+def _phrased(phrase_model, corpus, model, phrases_path):
+    """CORPUS read with the phrases joined (as the model tokenizes), and its name."""
+    if phrase_model is None:
+        return corpus, corpus
+    if isinstance(model, w2v.Item2Vec):
+        raise click.UsageError("--phrases joins words of text: an item model reads baskets")
+    if phrase_model.lowercase != model.lowercase:
+        click.echo(f"warning: the phrases of {phrases_path} were learned on "
+                   f"{'lower-cased' if phrase_model.lowercase else 'case-kept'} text and this "
+                   f"model {'lower-cases' if model.lowercase else 'keeps case'}: few may match",
+                   err=True)
+    return phrase_model.phrased(corpus, lowercase=model.lowercase,
+                                max_sentence_length=model.max_sentence_length), corpus
 
 
 def _resumed_model(ctx, path, workers):
