@@ -4,7 +4,7 @@ draws, same result."""
 import numpy as np
 import pytest
 
-from w2v import kernels, reference
+from w2v import kernels, reference, sgns, spinlock
 from w2v.sampling import alias_table, seed_state
 
 V, D = 30, 8
@@ -97,13 +97,181 @@ def test_merging_hot_rows_keeps_what_other_threads_wrote_meanwhile():
     hot_rows[0] += ours  # this thread's updates, on its copies
     W_out[:4] += theirs  # another thread's, on the shared rows
     before = W_out.copy()
-    kernels.merge_hot_rows(W_out, hot_rows)
+    kernels.merge_hot_rows(W_out, hot_rows, spinlock.new_lock())
     np.testing.assert_allclose(W_out[:4], before[:4] + ours, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(W_out[4:], before[4:])
     # Both copies start again from the merged rows.
     np.testing.assert_array_equal(hot_rows[0], W_out[:4])
     np.testing.assert_array_equal(hot_rows[1], W_out[:4])
 
+
+
+@pytest.mark.parametrize("score", [-100.0, -31.0, -30.0, -12.0, 12.0, 31.0, 100.0])
+def test_loss_of_a_far_out_score_is_the_exact_one(score):
+    # One positive and one noise word, both with score `score` against v: the
+    # reported loss must be -log sigma(s) - log sigma(-s) (eq. 8), as the
+    # reference computes it, not a clamped term beside an unclamped one
+    # (which gave 30 - 100 = -70 for the noise word's term at s = -100).
+    v = np.full(D, 1.0, np.float32)
+    W_out = np.zeros((V, D), np.float32)
+    W_out[1] = W_out[2] = score / D
+    noise = np.array([2], np.int64)
+    dv = np.empty(D, np.float32)
+    loss = kernels._negative_sampling_step(v, W_out, NO_HOT_ROWS, 1, noise, np.float32(0.0), dv)
+    expected = sgns.skipgram_loss(v.astype(np.float64), W_out[[1, 2]].astype(np.float64), [1, 0])
+    assert loss == pytest.approx(expected, rel=1e-5, abs=1e-5)
+    assert loss >= 0
+
+
+def test_kernel_loss_matches_the_reference_when_scores_pass_30():
+    ids, ends, keep, accept, alias, W_in, W_out = batch(8, sentences=30)
+    W_in *= 60  # scores of +-100 and more
+    W_out *= 60
+    window, negative = 3, 4
+    state_a, state_b = seed_state(8), seed_state(8)
+    data = (ids, ends, keep, accept, alias, window, True)
+    fast, _ = kernels.train_skipgram(W_in.copy(), W_out.copy(), *data, False, 0.0, 0.0, state_a,
+                                     np.empty(64, np.int32), np.empty((6, negative), np.int64),
+                                     np.empty(D, np.float32), NO_HOT_ROWS)
+    slow, _ = reference.train_skipgram(W_in.copy(), W_out.copy(), *data, False, negative, 0.0,
+                                       0.0, state_b)
+    assert slow > 1_000  # far-out scores were met
+    assert fast == pytest.approx(slow, rel=1e-4)
+
+
+# --- two threads merging hot rows --------------------------------------------
+
+import threading  # noqa: E402
+
+from numba import njit  # noqa: E402
+
+
+@njit(nogil=True)
+def _train_and_merge(W_out, hot_rows, lock, step, rounds):
+    """A stand-in for a training thread: add ``step`` to every private copy,
+    merge, again and again (the GIL is released throughout)."""
+    for _ in range(rounds):
+        for r in range(hot_rows.shape[1]):
+            for x in range(hot_rows.shape[2]):
+                hot_rows[0, r, x] += step
+        kernels.merge_hot_rows(W_out, hot_rows, lock)
+
+
+def test_two_threads_merging_at_once_lose_nothing():
+    # Each merge is a read-modify-write of the same 4,000 x 64 rows; on the
+    # unlocked merge, two threads in it at once lost one thread's change
+    # (this test failed there, every run, with thousands of rows short).
+    H, d, rounds = 4_000, 64, 300
+    W_out = np.zeros((H, d), np.float32)
+    lock = spinlock.new_lock()
+    hot = [np.empty((2, H, d), np.float32) for _ in range(2)]
+    for rows in hot:
+        kernels.load_hot_rows(W_out, rows)
+    _train_and_merge(W_out, hot[0], lock, np.float32(0.0), 1)  # compile outside the threads
+    threads = [threading.Thread(target=_train_and_merge, args=(W_out, rows, lock, step, rounds))
+               for rows, step in zip(hot, (np.float32(1.0), np.float32(2.0)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Whole numbers below 2**24 add exactly in float32: every update is there.
+    np.testing.assert_array_equal(W_out, np.full((H, d), 3.0 * rounds, np.float32))
+    assert lock[0] == 0  # released
+
+
+def test_spin_lock_is_exclusive_under_two_threads():
+    @njit(nogil=True)
+    def count(lock, counter, n):
+        for _ in range(n):
+            spinlock.acquire(lock)
+            counter[0] += 1  # not atomic: only the lock makes it exact
+            spinlock.release(lock)
+
+    lock, counter = spinlock.new_lock(), np.zeros(1, np.int64)
+    count(lock, counter, 1)
+    counter[0] = 0
+    threads = [threading.Thread(target=count, args=(lock, counter, 500_000)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counter[0] == 1_000_000
+
+
+# --- the checked entry points ---------------------------------------------------
+
+def good_arguments(mode):
+    ids, ends, keep, accept, alias, W_in, W_out = batch(9)
+    window, negative = 3, 4
+    args = dict(W_in=W_in, W_out=W_out, ids=ids, sentence_ends=ends, keep_prob=keep,
+                accept=accept, alias=alias, window=window, shrink=True, share_noise=False,
+                eta_start=0.025, eta_end=0.02, state=seed_state(9), kept=np.empty(64, np.int32),
+                noise=np.empty((2 * window, negative), np.int64), dv=np.empty(D, np.float32),
+                h=np.empty(D, np.float32), hot_rows=NO_HOT_ROWS)
+    if mode == "skipgram":
+        del args["h"]
+    else:
+        del args["share_noise"]
+    return args
+
+
+def call(mode, args):
+    kernel = kernels.train_skipgram if mode == "skipgram" else kernels.train_cbow
+    return kernel(*args.values())
+
+
+@pytest.mark.parametrize("mode", ["skipgram", "cbow"])
+@pytest.mark.parametrize("name, bad, message", [
+    ("dv", np.empty(D - 3, np.float32), "dv has shape"),
+    ("dv", np.empty(D, np.float64), "dv must be float32"),
+    ("W_out", np.zeros((V, D + 1), np.float32), "W_out has shape"),
+    ("W_in", np.zeros((V, 2 * D), np.float32)[:, ::2], "W_in must be C-contiguous"),
+    ("hot_rows", np.empty((2, 3, D - 1), np.float32), "hot_rows has shape"),
+    ("kept", np.empty(5, np.int32), "kept holds 5 words"),
+    ("ids", np.array([0, 1, V], np.int32), "outside"),
+    ("keep_prob", np.ones(V - 1, np.float32), "keep_prob has shape"),
+    ("state", np.zeros(1, np.int64), "state must be uint64"),
+    ("window", 0, "window must be"),
+])
+def test_kernels_refuse_buffers_that_do_not_fit(mode, name, bad, message):
+    args = good_arguments(mode)
+    if name == "ids":
+        args["sentence_ends"] = np.array([3], np.int64)
+    args[name] = bad
+    with pytest.raises(ValueError, match=message):
+        call(mode, args)
+
+
+def test_skipgram_refuses_a_noise_buffer_smaller_than_the_window_needs():
+    args = good_arguments("skipgram")
+    args["window"] = 10  # raised after the scratch buffers were made for window 3
+    with pytest.raises(ValueError, match="noise has 6 rows, window 10 needs"):
+        call("skipgram", args)
+    args["share_noise"] = True  # one row is all it needs then
+    loss, pairs = call("skipgram", args)
+    assert pairs > 0
+
+
+@pytest.mark.parametrize("mode", ["skipgram", "cbow"])
+def test_checked_kernels_train_as_before(mode):
+    args = good_arguments(mode)
+    before = args["W_in"].copy()
+    loss, pairs = call(mode, args)
+    assert pairs > 0 and np.isfinite(loss) and np.abs(args["W_in"] - before).max() > 0
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_changing_dim_after_build_vocab_is_a_clear_error(sg):
+    sentences = [["a", "b", "c", "d", "e", "f"][i % 3:i % 3 + 4] for i in range(300)]
+    model = w2v.Word2Vec(sg=sg, dim=10, min_count=1, epochs=1, workers=2, seed=1)
+    model.build_vocab(sentences)
+    model.dim = 4  # the vectors are 10 wide: dv and the hot rows would be 4
+    with pytest.raises(SettingsError, match="dim is 4 but the vectors are 6 x 10"):
+        model.train(sentences, progress=None)
+    model.dim = 10
+    model.window = 12  # fine: the scratch buffers are made for each training run
+    model.train(sentences, progress=None)
+    assert model.words_trained_ > 0
 
 def test_subsampling_drops_words_with_low_keep_probability():
     ids = np.zeros(10_000, dtype=np.int32)
@@ -121,8 +289,8 @@ def test_tabled_sigmoid_and_loss_match_the_exact_formulas():
     for s in np.linspace(-40, 40, 20_001, dtype=np.float32):
         sig, neg_log_sig = kernels._sigmoid_and_loss(s)
         assert abs(sig - sigmoid(np.float64(s))) < 3e-6, s
-        clamped = np.float64(np.clip(s, -30, 30))  # the kernel clamps scores to +-30
-        assert abs(neg_log_sig + log_sigmoid(clamped)) < 3e-6 * max(1, abs(s)), s
+        # the gradient's sigma is clamped at +-30, the loss is not
+        assert abs(neg_log_sig + log_sigmoid(np.float64(s))) < 3e-6 * max(1, abs(s)), s
 
 
 # --- NaN must stay visible ------------------------------------------------------
@@ -143,7 +311,8 @@ def test_kernels_compile_without_assuming_no_nan_or_inf():
     # False under it, and a NaN score passed the table's range test).
     compiled = {name: f for name, f in vars(kernels).items()
                 if isinstance(f, numba.core.registry.CPUDispatcher)}
-    assert {"train_skipgram", "train_cbow", "_negative_sampling_step", "_sigmoid_and_loss"} <= set(compiled)
+    assert {"_train_skipgram", "_train_cbow", "_negative_sampling_step", "_sigmoid_and_loss",
+            "merge_hot_rows"} <= set(compiled)
     for name, f in compiled.items():
         flags = f.targetoptions.get("fastmath", False)
         assert flags is not True, name
@@ -156,7 +325,7 @@ def test_tabled_sigmoid_of_nan_is_nan_and_of_inf_its_limits():
     assert np.isnan(sig) and np.isnan(loss)
     assert kernels._sigmoid_and_loss(np.float32("inf")) == pytest.approx((1.0, 0.0), abs=1e-12)
     sig, loss = kernels._sigmoid_and_loss(np.float32("-inf"))
-    assert sig == pytest.approx(0.0, abs=1e-12) and loss == pytest.approx(30.0)
+    assert sig == pytest.approx(0.0, abs=1e-12) and loss == np.inf
     # The two ends of the tabled range, where (s + 8) * 128 rounds to 0 and 2048.
     for s in (np.nextafter(np.float32(8), np.float32(0)), np.nextafter(np.float32(-8), np.float32(0))):
         sig, loss = kernels._sigmoid_and_loss(s)

@@ -22,6 +22,7 @@ import math
 import numpy as np
 from numba import njit
 
+from . import spinlock
 from .prefetch import prefetch_row
 from .sampling import draw_alias, random_below, random_unit
 
@@ -69,9 +70,14 @@ def _sigmoid_and_loss(s):
         sig = SIGMOID_TABLE[t] + f * (SIGMOID_TABLE[t + 1] - SIGMOID_TABLE[t])
         nls = NEG_LOG_SIGMOID_TABLE[t] + f * (NEG_LOG_SIGMOID_TABLE[t + 1] - NEG_LOG_SIGMOID_TABLE[t])
         return sig, nls
-    s = min(max(s, -MAX_SCORE), MAX_SCORE)  # NaN stays NaN: min and max keep their first argument
-    e = math.exp(-s)
-    return np.float32(1.0 / (1.0 + e)), np.float32(math.log1p(e))
+    # Outside the tables: sigma from the score clamped to +-30 (exp stays
+    # finite; the logistic is 0 or 1 there to float32 precision), and
+    # -log sigma(s) = max(-s, 0) + log(1 + e^-|s|) exactly (eq. 5), which is
+    # finite for every finite s and needs no clamp: clamping it as well would
+    # report 30 where the loss is 100, and -70 for a noise word's term.
+    c = min(max(s, -MAX_SCORE), MAX_SCORE)  # NaN stays NaN: min and max keep their first argument
+    nls = max(-s, np.float32(0.0)) + math.log1p(math.exp(-abs(s)))
+    return np.float32(1.0 / (1.0 + math.exp(-c))), np.float32(nls)
 
 
 # How many corpus words a thread trains between merges of its hot rows: often
@@ -90,14 +96,25 @@ def load_hot_rows(W_out, hot_rows):
 
 
 @njit(nogil=True, fastmath=FAST_MATH, cache=True)
-def merge_hot_rows(W_out, hot_rows):
+def merge_hot_rows(W_out, hot_rows, merge_lock):
     """Add this thread's changes since the last merge (working copy minus
     snapshot) to the shared rows, keeping what other threads added meanwhile,
-    then start again from the merged rows."""
+    then start again from the merged rows (eq. 25).
+
+    The read-modify-write of the shared rows is done holding ``merge_lock``
+    (w2v/spinlock.py), shared by all threads that merge into ``W_out``:
+    without it, two threads merging at once could both read a row before
+    either wrote it, and the second write would erase the first thread's
+    change. Returns how often the lock was found held (0 uncontended)."""
+    if hot_rows.shape[1] == 0:
+        return 0
+    spins = spinlock.acquire(merge_lock)
     for r in range(hot_rows.shape[1]):
         for x in range(W_out.shape[1]):
             W_out[r, x] += hot_rows[0, r, x] - hot_rows[1, r, x]
             hot_rows[0, r, x] = hot_rows[1, r, x] = W_out[r, x]
+    spinlock.release(merge_lock)
+    return spins
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -145,8 +162,9 @@ def _negative_sampling_step(v, W_out, hot_rows, positive, noise, eta, dv):
             s += u[i] * v[i]
         sig, neg_log_sig = _sigmoid_and_loss(s)
         g = sig - label  # g_j = sigma(s_j) - y_j  (eq. 10)
-        # l(s_j, y_j) of eq. 9: -log sigma(s), or -log sigma(-s) = s - log sigma(s) by eq. 2
-        loss += neg_log_sig + (1.0 - label) * min(s, MAX_SCORE)
+        # l(s_j, y_j) of eq. 9: -log sigma(s), or -log sigma(-s) = s - log sigma(s) by eq. 2,
+        # with the same, unclamped s in both terms
+        loss += neg_log_sig + (1.0 - label) * s
         for i in range(dim):
             dv[i] += g * u[i]  # dL/dv accumulates u_j before its update (eq. 12)
             u[i] -= eta * g * v[i]  # u_j <- u_j - eta g_j v  (eqs. 11, 13)
@@ -176,21 +194,22 @@ def _window(i, m, window, shrink, state):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end, W_out, hot_rows):
+def _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end, W_out, hot_rows,
+                    merge_lock):
     """What both kernels do first for the sentence ids[start:end]: merge the
     hot rows when it passes a multiple of ``MERGE_WORDS`` words into the batch,
     then return the learning rate at its first word (linear over the batch)
     and how many of its words survive subsampling (now in ``kept``)."""
     if start // MERGE_WORDS != end // MERGE_WORDS:
-        merge_hot_rows(W_out, hot_rows)
+        merge_hot_rows(W_out, hot_rows, merge_lock)
     eta = np.float32(eta_start + (eta_end - eta_start) * start / max(ids.shape[0], 1))
     return eta, _subsample(ids, start, end, keep_prob, state, kept)
 
 
 @njit(nogil=True, fastmath=FAST_MATH, cache=True)
-def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-                   window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv,
-                   hot_rows):
+def _train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                    window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv,
+                    hot_rows, merge_lock):
     """Skip-gram over one batch: every (centre, context) pair in a dynamic window.
 
     Parameters
@@ -211,6 +230,11 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     sets how many noise words per positive; dv : float32 (d,) scratch.
     hot_rows : float32 (2, H, d), this thread's copies of W_out's first H rows
     (see ``load_hot_rows``); H = 0 updates W_out directly, as one thread should.
+    merge_lock : int64 (1,), the lock (w2v/spinlock.py) shared by every thread
+    that merges hot rows into this W_out.
+
+    Called through ``train_skipgram``, which checks every buffer first: this
+    compiled loop trusts their shapes and does no bounds checks.
 
     Returns ``(loss_sum, pairs)``: the summed loss (eq. 8) and pair count.
     """
@@ -220,7 +244,7 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     load_hot_rows(W_out, hot_rows)
     for end in sentence_ends:
         eta, m = _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end,
-                                 W_out, hot_rows)
+                                 W_out, hot_rows, merge_lock)
         start = end
         for i in range(m):
             lo, hi = _window(i, m, window, shrink, state)
@@ -248,18 +272,19 @@ def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                     v[x] -= eta * dv[x]  # v <- v - eta dL/dv  (eq. 14)
                 p += 1
             pairs += n_pairs
-    merge_hot_rows(W_out, hot_rows)
+    merge_hot_rows(W_out, hot_rows, merge_lock)
     return loss, pairs
 
 
 @njit(nogil=True, fastmath=FAST_MATH, cache=True)
-def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
-               window, shrink, eta_start, eta_end, state, kept, noise, dv, h, hot_rows):
+def _train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                window, shrink, eta_start, eta_end, state, kept, noise, dv, h, hot_rows,
+                merge_lock):
     """CBOW over one batch: predict each centre word from the mean of its
     context (eq. 15). Same parameters as ``train_skipgram`` (less
     ``share_noise``: there is one positive per centre word), and ``h``, a
     float32 (d,) scratch for the context mean, just before ``hot_rows``.
-    Returns ``(loss_sum, pairs)`` with one "pair" per centre word that has
+    Called through ``train_cbow``, which checks the buffers. Returns ``(loss_sum, pairs)`` with one "pair" per centre word that has
     context."""
     dim = W_in.shape[1]
     loss = 0.0
@@ -268,7 +293,7 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     load_hot_rows(W_out, hot_rows)
     for end in sentence_ends:
         eta, m = _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end,
-                                 W_out, hot_rows)
+                                 W_out, hot_rows, merge_lock)
         start = end
         for i in range(m):
             lo, hi = _window(i, m, window, shrink, state)
@@ -293,5 +318,106 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
                     for x in range(dim):
                         row[x] -= eta * dv[x]  # word2vec's convention (eq. 21)
             pairs += 1
-    merge_hot_rows(W_out, hot_rows)
+    merge_hot_rows(W_out, hot_rows, merge_lock)
     return loss, pairs
+
+
+# --- the checked entry points -------------------------------------------------
+#
+# The compiled loops above index their buffers without bounds checks (numba's
+# default): a buffer shorter than the loop believes is memory corruption, not
+# an error. Every call from Python goes through these functions, which check
+# the shapes and dtypes that the loops rely on and raise ValueError with what
+# is wrong. They cost a few microseconds per batch (a batch takes tens of
+# milliseconds).
+
+
+def _check_array(name, array, dtype, shape, writable=False):
+    """``array`` is a C-contiguous NumPy array of ``dtype`` whose shape matches
+    ``shape`` (None: any length on that axis)."""
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{name} must be a NumPy array, got {type(array).__name__}")
+    if array.dtype != dtype:
+        raise ValueError(f"{name} must be {np.dtype(dtype).name}, got {array.dtype.name}")
+    if array.ndim != len(shape) or any(want is not None and got != want
+                                       for got, want in zip(array.shape, shape)):
+        wanted = "(" + ", ".join("n" if w is None else str(w) for w in shape) + ")"
+        raise ValueError(f"{name} has shape {array.shape}, the kernel needs {wanted}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if writable and not array.flags.writeable:
+        raise ValueError(f"{name} must be writable")
+
+
+def check_batch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, window, state, kept,
+                noise, dv, hot_rows, merge_lock, noise_rows):
+    """Check what both kernels index; ``noise_rows(longest_sentence)`` is how
+    many rows of ``noise`` the kernel uses. Returns ``merge_lock``, or a new
+    one when None (right for a single thread only)."""
+    _check_array("W_in", W_in, np.float32, (None, None), writable=True)
+    V, d = W_in.shape
+    _check_array("W_out", W_out, np.float32, (V, d), writable=True)
+    _check_array("ids", ids, np.int32, (None,))
+    _check_array("sentence_ends", sentence_ends, np.int64, (None,))
+    _check_array("keep_prob", keep_prob, np.float32, (V,))
+    _check_array("accept", accept, np.float64, (None,))
+    _check_array("alias", alias, np.int32, accept.shape)
+    _check_array("state", state, np.uint64, (1,), writable=True)
+    _check_array("kept", kept, np.int32, (None,), writable=True)
+    _check_array("dv", dv, np.float32, (d,), writable=True)
+    _check_array("hot_rows", hot_rows, np.float32, (2, None, d), writable=True)
+    if not 0 < len(accept) <= V:
+        raise ValueError(f"the noise table has {len(accept):,} words, the vectors {V:,}")
+    if len(alias) and not 0 <= alias.min() <= alias.max() < len(accept):
+        raise ValueError("alias holds word ids outside the noise table")
+    if hot_rows.shape[1] > V:
+        raise ValueError(f"{hot_rows.shape[1]:,} hot rows for {V:,} words")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a whole number >= 1, got {window!r}")
+    if len(ids) and not 0 <= ids.min() <= ids.max() < V:
+        raise ValueError(f"ids holds word ids outside 0..{V - 1}")
+    longest = 0
+    if len(sentence_ends):
+        lengths = np.diff(sentence_ends, prepend=0)
+        if lengths.min() < 0 or sentence_ends[-1] > len(ids):
+            raise ValueError("sentence_ends must rise from 0 to at most len(ids)")
+        longest = int(lengths.max())
+    if longest > len(kept):
+        raise ValueError(f"kept holds {len(kept):,} words, the longest sentence has {longest:,}")
+    _check_array("noise", noise, np.int64, (None, None), writable=True)
+    needed = noise_rows(longest)
+    if noise.shape[0] < needed:
+        raise ValueError(f"noise has {noise.shape[0]} rows, window {window} needs {needed}: "
+                         "make the scratch buffers again after changing the window")
+    if merge_lock is None:
+        return spinlock.new_lock()
+    _check_array("merge_lock", merge_lock, np.int64, (1,), writable=True)
+    return merge_lock
+
+
+def train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                   window, shrink, share_noise, eta_start, eta_end, state, kept, noise, dv,
+                   hot_rows, merge_lock=None):
+    """Skip-gram over one batch (``_train_skipgram`` documents the arguments),
+    after checking every buffer: a ValueError says which is wrong. Threads
+    that share ``W_out`` and have hot rows must pass the same ``merge_lock``."""
+    merge_lock = check_batch(
+        W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, window, state, kept, noise,
+        dv, hot_rows, merge_lock,
+        lambda longest: 1 if share_noise else min(2 * window, max(longest - 1, 1)))
+    return _train_skipgram(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                           int(window), bool(shrink), bool(share_noise), float(eta_start),
+                           float(eta_end), state, kept, noise, dv, hot_rows, merge_lock)
+
+
+def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+               window, shrink, eta_start, eta_end, state, kept, noise, dv, h, hot_rows,
+               merge_lock=None):
+    """CBOW over one batch (``_train_cbow`` documents the arguments), after
+    checking every buffer, as ``train_skipgram``."""
+    merge_lock = check_batch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, window,
+                             state, kept, noise, dv, hot_rows, merge_lock, lambda longest: 1)
+    _check_array("h", h, np.float32, dv.shape, writable=True)
+    return _train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, int(window),
+                       bool(shrink), float(eta_start), float(eta_end), state, kept, noise, dv,
+                       h, hot_rows, merge_lock)

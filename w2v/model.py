@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kernels, modelfile, settings, tables
+from . import kernels, modelfile, settings, spinlock, tables
 from .batches import BatchCache, make_batches
 from .corpus import MAX_TOKEN_CHARS, Corpus, corpus_files
 from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
@@ -323,7 +323,21 @@ class Word2Vec:
     def _batches(self, sentences):
         return make_batches(sentences, self.vocab_.index, self.batch_words, self.max_sentence_length)
 
+    def _check_vectors_match_settings(self) -> None:
+        """Refuse to train vectors that no longer match the settings (``dim``
+        changed after ``build_vocab``): the kernels would index them with the
+        wrong width."""
+        expected = (len(self.vocab_), self.dim)
+        for name, matrix in (("W_in_", self.W_in_), ("W_out_", self.W_out_)):
+            if matrix is None or matrix.shape != expected:
+                got = "none" if matrix is None else f"{matrix.shape[0]:,} x {matrix.shape[1]:,}"
+                raise SettingsError(
+                    f"dim is {self.dim:,} but the vectors are {got} ({name}, made by "
+                    f"build_vocab for {len(self.vocab_):,} words): set dim back, or call "
+                    "build_vocab again to start over with the new dim")
+
     def _run(self, sentences, progress, on_epoch_end) -> Word2Vec:
+        self._check_vectors_match_settings()
         run = self.run_
         remaining = run["epochs"] - run["completed"]
         started = time.perf_counter()
@@ -352,6 +366,7 @@ class Word2Vec:
         results: queue.Queue = queue.Queue()
         stop = threading.Event()
         epoch_checked = threading.Event()
+        merge_lock = spinlock.new_lock()  # one for all workers: their hot-row merges (eq. 25)
 
         def eta_at(done):  # linear decay over the run's words (eq. 22)
             return eta0 - (eta0 - eta1) * min(done / total, 1.0)
