@@ -7,6 +7,7 @@ import click
 import w2v
 from w2v.evaluate import ANALOGY_METHODS, GOOGLE_ANALOGIES, WORDSIM353
 
+from .model_option import chosen_model, model_argument_or_option
 from .table import print_table
 
 
@@ -15,7 +16,7 @@ def percent(section) -> str:
 
 
 @click.command()
-@click.argument("model_path", metavar="MODEL", type=click.Path())
+@model_argument_or_option()
 @click.option("--analogies", type=click.Path(exists=True, dir_okay=False),
               help="Analogy questions in the Google format  [default: the bundled Google set]")
 @click.option("--similarity", "pair_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
@@ -26,11 +27,13 @@ def percent(section) -> str:
 @click.option("--method", type=click.Choice(ANALOGY_METHODS), default="3cosadd", show_default=True,
               help="How analogies are answered: cosine to b - a + c, or Levy and Goldberg's 3CosMul.")
 @click.option("--case-sensitive", is_flag=True, help="Compare words as spelled, not lower-cased.")
-def evaluate(model_path, analogies, pair_files, restrict_vocab, method, case_sensitive):
-    """Score MODEL (a model file, word2vec .vec/.bin file or projector folder)
-    on analogy questions (accuracy per section, semantic, syntactic, overall)
-    and word-pair similarity (Spearman and Pearson correlations)."""
-    kv = w2v.load_vectors(model_path)
+def evaluate(model_argument, model_path, analogies, pair_files, restrict_vocab, method,
+             case_sensitive):
+    """Score the vectors of -m MODEL (a model file, word2vec .vec/.bin file or
+    projector folder) on analogy questions (accuracy per section, semantic,
+    syntactic, overall) and word-pair similarity (Spearman and Pearson
+    correlations). MODEL may also be given as the argument: w2v evaluate MODEL."""
+    kv = w2v.load_vectors(chosen_model(model_argument, model_path))
     analogies = Path(analogies or GOOGLE_ANALOGIES)
     result = kv.evaluate_word_analogies(analogies, restrict_vocab=restrict_vocab,
                                         case_insensitive=not case_sensitive, method=method)

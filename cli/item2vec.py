@@ -14,7 +14,12 @@ from w2v.tune import tune as run_tune
 from .options import check_writable, training_options
 from .reading import READING_OPTIONS, duration, read_input, reading_options
 from .run import train_and_save
+from .spark_options import item2vec_on_spark, pop_spark_options, spark_options
 from .types import FiniteFloat
+
+# How INPUT is read, besides its form (--input-format, declared here: in w2v
+# export, --format is the output's format).
+READING = tuple(name for name in READING_OPTIONS if name != "form")
 
 # Model settings --tune keeps when they are given on the command line.
 TUNABLE = ("window", "history_half_life", "history_even_share", "ns_exponent", "dim",
@@ -25,7 +30,13 @@ TUNABLE = ("window", "history_half_life", "history_even_share", "ns_exponent", "
 @click.argument("sessions", metavar="INPUT", type=click.Path())
 @click.option("-o", "--output", default="items.w2v", show_default=True,
               type=click.Path(dir_okay=False), help="Where to save the model.")
-@reading_options()
+@click.option("--input-format", "form", default="auto", show_default=True,
+              type=click.Choice(["auto", "baskets", "interactions"]),
+              help="auto: a table when --columns is given or the header names user and item "
+                   "columns, else one basket per line.")
+@click.option("--format", "form_alias", type=click.Choice(["auto", "baskets", "interactions"]),
+              hidden=True)  # the old name of --input-format
+@reading_options(READING)
 @click.option("--mode", default="auto", show_default=True,
               type=click.Choice(list(MODES)),
               help="sessions: in time order, so near items are context and recent ones weigh "
@@ -57,6 +68,7 @@ TUNABLE = ("window", "history_half_life", "history_even_share", "ns_exponent", "
                    "item held out, then train on everything with the best; prints the trials.")
 @click.option("--budget", default="10m", show_default=True, callback=duration,
               metavar="DURATION", help="Time for the --tune search (600, 10m, 1h).")
+@spark_options
 @click.pass_context
 def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **settings):
     """Train item vectors on INPUT and save them to a model file.
@@ -64,14 +76,21 @@ def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **s
     INPUT holds one basket or session per line (item ids separated by spaces or
     commas), or is an interactions table (CSV/TSV: user, item, optional
     timestamp and rating), grouped by user into sessions in time order; - reads
-    standard input. Item ids are kept exactly as written.
+    standard input. Item ids are kept exactly as written. With --spark MASTER,
+    INPUT (a file, or Parquet) is read and trained on the cluster.
     """
+    _input_format(ctx, settings)
+    spark = pop_spark_options(ctx, settings)
     check_writable(output, reads=sessions)
     log = None if quiet else sys.stderr
     if resume and tune:
         raise click.UsageError("--tune chooses the settings of a new model; a resumed model "
                                "keeps its own")
     model = _resumed_model(ctx, resume, settings) if resume else None
+    if spark is not None:
+        _train_on_spark(ctx, spark, sessions, output, model, settings, checkpoint=checkpoint,
+                        tune=tune, quiet=quiet)
+        return
     data = read_input(sessions, quiet=quiet,
                       **{name: settings.pop(name) for name in READING_OPTIONS})
     if model is None:
@@ -97,6 +116,38 @@ def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **s
             click.echo(f"note: {distinct - len(model.vocab_):,} items "
                        f"{'not in the resumed model' if resume else f'seen fewer than {model.min_count} times'}"
                        " were left out", err=True)
+
+
+def _input_format(ctx, settings):
+    """--format, the old name of --input-format, still works."""
+    alias = settings.pop("form_alias")
+    if alias is None:
+        return
+    if (ctx.get_parameter_source("form") == click.core.ParameterSource.COMMANDLINE
+            and settings["form"] != alias):
+        raise click.UsageError(f"--input-format {settings['form']} and --format {alias} "
+                               "disagree: give --input-format only")
+    settings["form"] = alias
+
+
+def _train_on_spark(ctx, spark, path, output, model, settings, *, checkpoint, tune, quiet):
+    """w2v item2vec INPUT --spark MASTER: read, group and train on the cluster."""
+    if tune:
+        raise click.UsageError("--tune searches on this machine, not on Spark: tune without "
+                               "--spark, then train with --spark and the settings it chose")
+    if spark.column is not None:
+        raise click.UsageError("--column is for w2v train --spark (a Parquet column of text); "
+                               "item2vec names a table's columns with --columns")
+    if path == "-":
+        raise click.UsageError("--spark reads INPUT on the cluster, which cannot read standard "
+                               "input: save it to a file first")
+    reading = {name: settings.pop(name) for name in READING_OPTIONS}
+    columns = reading.pop("columns")
+    if model is None:
+        model = Item2Vec(**{key: value for key, value in settings.items() if value is not None})
+    item2vec_on_spark(ctx, spark, path, output, **reading,
+                      columns=columns.split(",") if columns else None,
+                      checkpoint=checkpoint, quiet=quiet, model=model)
 
 
 def _tuned_settings(ctx, data, settings, budget, log):
@@ -127,5 +178,5 @@ def _resumed_model(ctx, path, settings):
     if not model.unfinished:
         raise click.UsageError(f"{path} has no interrupted run to finish (it completed its "
                                f"{model.epochs_trained_} epochs)")
-    model.workers = settings["workers"]
+    model.workers = settings.get("workers", model.workers)  # none with --spark
     return model

@@ -15,6 +15,8 @@ import w2v.plot
 from w2v.plot.figure import INCHES, MIN_DPI, check_picture
 from w2v.plot.projection import MAX_MAP_WORDS, MAX_SEED, listed, printable
 
+from .model_option import chosen_model, model_argument_or_option, model_option
+from .similar import query_words
 from .types import FiniteFloat
 
 DEFAULT_TOP = 100  # words mapped when none are chosen
@@ -107,7 +109,7 @@ def _saved(output, what):
 
 
 @click.command()
-@click.argument("model", type=click.Path())
+@model_argument_or_option()
 @click.option("-o", "--output", default="map.png", show_default=True, type=click.Path(),
               help=OUTPUT_HELP)
 @click.option("--words", "word_lists", multiple=True, metavar="W1,W2,...",
@@ -130,14 +132,17 @@ def _saved(output, what):
               help="t-SNE random seed.")
 @click.option("--title", help="Title  [default: the model, method and settings]")
 @_picture_options("10x8")
-def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, method, perplexity,
-         seed, title, size, dpi):
-    """Map words of MODEL in 2D with t-SNE or PCA and save the picture.
+def plot(model_argument, model_path, output, word_lists, words_file, top, seed_lists, n_neighbours,
+         method, perplexity, seed, title, size, dpi):
+    """Map words of -m MODEL in 2D with t-SNE or PCA and save the picture.
 
     \b
-    w2v plot model.w2v --neighbours france,war,king -o map.png
-    w2v plot model.w2v --top 300 --method pca -o top.svg
+    w2v plot --neighbours france,war,king -o map.png
+    w2v plot -m model.w2v --top 300 --method pca -o top.svg
+
+    MODEL may also be given as the argument: w2v plot MODEL.
     """
+    model = chosen_model(model_argument, model_path)
     check_picture(output, size, dpi, title)  # all that can fail about the picture, first
     words = _split(word_lists) + (_read_words(words_file) if words_file else [])
     kv = w2v.load_vectors(model)  # a model file's vectors, or a vector file, or a projector folder
@@ -160,36 +165,45 @@ def plot(model, output, word_lists, words_file, top, seed_lists, n_neighbours, m
 
 
 @click.command("plot-analogy")
-@click.argument("model", type=click.Path())
-@click.argument("a")
-@click.argument("b")
-@click.argument("c")
-@click.argument("d", required=False)
+@click.argument("words", nargs=-1, metavar="A B C [D]")
+@model_option()
 @click.option("-o", "--output", default="analogy.png", show_default=True, type=click.Path(),
               help=OUTPUT_HELP)
 @click.option("--title", help="Title  [default: the analogy and how well it holds]")
 @_picture_options("7x6")
-def plot_analogy(model, a, b, c, d, output, title, size, dpi):
-    """Draw A - B + C = D (king man woman queen) as a parallelogram.
+def plot_analogy(words, model_path, output, title, size, dpi):
+    """Draw "A is to B as C is to D" as a parallelogram: B - A + C = D.
 
-    D defaults to the model's best answer.
+    The order is that of w2v analogy and the analogy files; D defaults to the
+    model's best answer:
+
+    \b
+    w2v plot-analogy man king woman queen -o analogy.png
+
+    MODEL may also come first, before the words.
     """
+    model, words = query_words(words, model_path, least=3, most=4,
+                               wanted="three or four words A B C [D] (A is to B as C is to D)")
+    a, b, c, d = (words + [None])[:4]
     check_picture(output, size, dpi, title)  # all that can fail about the picture, first
     kv = w2v.load_vectors(model)
     with _warnings_in_one_line():
-        w2v.plot.analogy(kv, a, b, c, d, path=output, title=title, figsize=size, dpi=dpi)
-    _saved(output, f"{a} - {b} + {c}" + (f" = {d}" if d else ""))
+        # w2v.plot.analogy draws "first - second + third": king - man + woman.
+        w2v.plot.analogy(kv, b, a, c, d, path=output, title=title, figsize=size, dpi=dpi)
+    _saved(output, f"{a} : {b} :: {c} : {d or '?'}, drawn as {b} - {a} + {c}")
 
 
 @click.command("plot-loss")
-@click.argument("model", type=click.Path())
+@model_argument_or_option(help="w2v model file (it keeps its loss history).")
 @click.option("-o", "--output", default="loss.png", show_default=True, type=click.Path(),
               help=OUTPUT_HELP)
 @click.option("--title", help="Title  [default: the model and its settings]")
 @_picture_options("8x6")
-def plot_loss(model, output, title, size, dpi):
-    """Plot the loss and learning rate over the training of MODEL (a w2v model
-    file, which keeps its loss history)."""
+def plot_loss(model_argument, model_path, output, title, size, dpi):
+    """Plot the loss and learning rate over the training of -m MODEL (a w2v
+    model file, which keeps its loss history). MODEL may also be given as the
+    argument: w2v plot-loss MODEL."""
+    model = chosen_model(model_argument, model_path)
     check_picture(output, size, dpi, title)  # all that can fail about the picture, first
     kind = w2v.detect_format(model)
     if kind != "w2v-model":

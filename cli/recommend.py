@@ -12,6 +12,7 @@ from w2v.item2vec import Item2Vec
 from w2v.progress import format_duration
 from w2v.sessions import read_item_titles
 
+from .model_option import model_option, split_model
 from .options import check_writable
 from .reading import read_input, reading_options
 from .table import print_table
@@ -23,8 +24,7 @@ BATCH_READING = ("columns", "header", "delimiter", "on_bad_rows")
 
 @click.command()
 @click.argument("items", nargs=-1)
-@click.option("-m", "--model", "model_path", default="items.w2v", show_default=True,
-              type=click.Path(dir_okay=False), help="Item model to query.")
+@model_option(default="items.w2v", help="Item model to query.", dir_okay=False)
 @click.option("-n", "--topn", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many items to recommend (per user, with --users).")
 @click.option("--exclude", multiple=True, metavar="ITEM",
@@ -51,7 +51,11 @@ def recommend(ctx, items, model_path, topn, exclude, score, items_file, users_pa
               quiet, **reading):
     """Recommend items for people who have ITEMS, oldest first (a sessions
     model weighs the recent ones most); ITEMS themselves are never recommended.
-    With --users TABLE -o FILE, recommend for every user of TABLE."""
+    With --users TABLE -o FILE, recommend for every user of TABLE. MODEL may
+    also come first, before the items."""
+    model_path, items = split_model(items, model_path, least=0 if users_path else 1,
+                                    default="items.w2v")
+    ctx.params["items"] = items
     if users_path is None:
         _refuse_batch_options(ctx, output)
         _recommend_for_items(items, model_path, topn, exclude, score, items_file)

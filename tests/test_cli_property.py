@@ -44,7 +44,8 @@ OPTIONS = {
     "train": {**TRAINING, "--max-vocab-size": INTS},
     "item2vec": {**TRAINING, "--min-rating": FLOATS, "--session-gap": st.sampled_from(
         ["30m", "0", "-5", "nan", "1e400", "abc", "2h"]),
-        "--format": st.sampled_from(["auto", "baskets", "interactions"])},
+        "--input-format": st.sampled_from(["auto", "baskets", "interactions"]),
+        "--format": st.sampled_from(["auto", "baskets", "interactions", "x"])},  # the old name
     "similar": {"-n": INTS}, "neighbours": {"-n": INTS}, "analogy": {"-n": INTS},
     "recommend": {"-n": INTS, "--score": st.sampled_from(["context", "cosine", "x"])},
     "evaluate": {"--restrict-vocab": INTS},
@@ -125,12 +126,10 @@ def command_lines(draw, files, out_dir):
     arguments = [command]
     if command in INPUT_KINDS:
         arguments.append(str(files[draw(st.sampled_from(INPUT_KINDS[command]))]))
-    elif command in ("similar", "neighbours", "analogy", "recommend"):
-        arguments += [draw(WORDS) for _ in range(WORD_ARGUMENTS[command])]
-        arguments += ["-m", str(files[draw(st.sampled_from(MODEL_KINDS))])]
-    else:
-        arguments.append(str(files[draw(st.sampled_from(MODEL_KINDS))]))
-        arguments += [draw(WORDS) for _ in range(WORD_ARGUMENTS.get(command, 0))]
+    else:  # the model by -m or as the first argument: both are accepted everywhere
+        model = str(files[draw(st.sampled_from(MODEL_KINDS))])
+        words = [draw(WORDS) for _ in range(WORD_ARGUMENTS.get(command, 0))]
+        arguments += words + ["-m", model] if draw(st.booleans()) else [model] + words
     chosen = draw(st.lists(st.sampled_from(sorted(OPTIONS[command])), unique=True, max_size=4))
     for option in chosen:
         arguments += [option, draw(OPTIONS[command][option])]

@@ -71,14 +71,34 @@ def test_neighbours_prints_one_table_per_word(runner, royal):
         assert [r.split()[0] for r in rows] == [w for w, _ in kv.most_similar(word, topn=4)]
 
 
-def test_analogy_king_man_woman(runner, royal):
+def test_analogy_reads_a_is_to_b_as_c_is_to_what(runner, royal):
+    """The order of the analogy files and of kv.analogy: `man king woman` is
+    man : king :: woman : ?, whose answer is queen (the old order, A - B + C,
+    gives greece here); the title says what was computed."""
     kv, vec = royal
     for method in ("3cosadd", "3cosmul"):
-        output = run_ok(runner, ["analogy", "king", "man", "woman", "-m", vec, "--method", method])
-        rows = table_rows(output, "king - man + woman  (man is to king as woman is to ?)")
+        output = run_ok(runner, ["analogy", "man", "king", "woman", "-m", vec, "--method", method])
+        assert output.splitlines()[3].split()[0] == "queen"  # the best answer, whatever the title
+        computed = ("king - man + woman" if method == "3cosadd" else
+                    "3CosMul: cos(x, king) cos(x, woman) / cos(x, man)")
+        rows = table_rows(output, f"man : king :: woman : ?  ({computed})")
         assert rows[0].split()[0] == "queen" and len(rows) == 5
         assert [row.split()[0] for row in rows] == \
             [w for w, _ in kv.analogy("man", "king", "woman", topn=5, method=method)]
+    # Typed in the other order, the question is another one, and the title says which.
+    output = run_ok(runner, ["analogy", "king", "man", "woman", "-m", vec])
+    rows = table_rows(output, "king : man :: woman : ?  (man - king + woman)")
+    assert rows[0].split()[0] != "queen"
+
+
+def test_analogy_answers_the_questions_of_an_analogy_file(runner, royal, tmp_path):
+    """A line of questions-words.txt, typed as it is, is asked as evaluate asks it."""
+    kv, vec = royal
+    output = run_ok(runner, ["analogy", "athens", "greece", "baghdad", "-m", vec, "-n", 1])
+    (row,) = table_rows(output, "athens : greece :: baghdad : ?  (greece - athens + baghdad)")
+    questions = tmp_path / "q.txt"
+    questions.write_text(f": capitals\nathens greece baghdad {row.split()[0]}\n")
+    assert kv.evaluate_word_analogies(questions).correct == 1
 
 
 def test_evaluate_prints_sections_totals_and_similarity(runner, royal, tmp_path):
