@@ -178,3 +178,20 @@ def test_item2vec_reads_its_input_format_by_input_format_and_still_by_format(run
     help_text = ok(runner, ["item2vec", "--help"])
     assert "--input-format" in help_text and "--format" not in help_text.replace(
         "--input-format", "")
+
+
+def test_plots_read_an_exported_projector_folder_and_plot_loss_says_what_it_lacks(
+        runner, files, tmp_path):
+    """A folder from `w2v export --format projector` (metadata with a count column)."""
+    folder = files / "projector"
+    picture = ["--size", "3x3", "--dpi", "30"]
+    ok(runner, ["plot", "-m", folder, "--top", "8", "--method", "pca", "-o", tmp_path / "m.png",
+                *picture])
+    ok(runner, ["plot-analogy", "a1", "a2", "b1", "-m", folder, "-o", tmp_path / "a.png",
+                *picture])
+    assert (tmp_path / "m.png").stat().st_size and (tmp_path / "a.png").stat().st_size
+    result = invoke(runner, ["plot-loss", "-m", folder, "-o", tmp_path / "l.png", *picture])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert result.output.startswith("Error: plot-loss needs a w2v model file")
+    assert "vectors carry no loss history" in result.output
+    assert not (tmp_path / "l.png").exists()
