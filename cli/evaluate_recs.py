@@ -1,12 +1,12 @@
 """``w2v evaluate-recs``: item2vec beside three baselines, leave-last-out."""
 
-import os
 import sys
 
 import click
 
 from w2v.errors import CorpusError, SettingsError
 from w2v.item2vec import Item2Vec
+from w2v.machine import available_cpus
 from w2v.model import Word2Vec
 from w2v.recs_eval import (EASE_LAMBDA, EASE_MAX_ITEMS, Row, baselines, compare,
                            held_out_seen, leave_last_out)
@@ -34,8 +34,8 @@ from .types import FiniteFloat
               type=click.IntRange(1, 10**9),
               help="EASE models at most this many items, the most popular (fewer if memory "
                    "is short): its item x item matrices take 16 bytes per pair.")
-@click.option("--workers", default=os.cpu_count() or 1, type=click.IntRange(min=1),
-              show_default="all cores",
+@click.option("--workers", default=available_cpus(), type=click.IntRange(min=1),
+              show_default="the CPUs this process may use",
               help="Training threads for item2vec (1 for bit-identical reruns).")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
               help="Random seed of item2vec's training.")

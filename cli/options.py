@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from w2v.atomic import check_target
+from w2v.machine import available_cpus
 
 from .types import FiniteFloat
 
@@ -34,7 +35,8 @@ def training_options(*, unit: str, data: str, min_count: int, sample: float, epo
                      help=f"Initial learning rate  [default: {alpha}]"),
         click.option("--min-alpha", type=FiniteFloat(min=0),
                      help="Final learning rate  [default: alpha * 1e-4]"),
-        click.option("--workers", default=os.cpu_count() or 1, show_default="all cores",
+        click.option("--workers", default=available_cpus(),
+                     show_default="the CPUs this process may use",
                      type=click.IntRange(min=1),
                      help="Training threads (1 for bit-identical reruns)."),
         click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kernels, modelfile, settings, spinlock, tables
+from . import kernels, machine, modelfile, settings, spinlock, tables
 from .batches import BatchCache, make_batches
 from .corpus import MAX_TOKEN_CHARS, Corpus, corpus_files
 from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
@@ -38,10 +38,16 @@ HISTORY_COLUMNS = ("words", "epoch", "learning_rate", "loss")
 # Points kept in the loss history over a whole training run.
 HISTORY_POINTS = 200
 # With several workers, each keeps private copies of the output rows of the
-# most frequent words (kernels.py): as many as fit in this many bytes, twice
-# over, so that they stay in a core's own cache (1 MiB, half of one core's L2
-# here: 1,310 rows at dim 100).
-HOT_ROWS_BYTES = 1 << 20
+# most frequent words (kernels.py, docs/derivation.md section 9): a working
+# copy and a snapshot, together this many bytes, so that the working copy,
+# which every update reads, takes half of one core's L2 cache and stays there
+# beside the other rows a window touches. Derived from the machine (the L2
+# size sysfs reports; 1 MiB where it says nothing, and at most 8 MiB): on the
+# 2-core AMD EPYC this was measured on (L2 1 MiB), 1 MiB is 1,310 rows at dim
+# 100, which take 40% of the noise draws, and two skip-gram workers ran at 1.8
+# times one instead of 1.3-1.6 (benchmarks/results/hot-rows-*.md). A tunable:
+# set w2v.model.HOT_ROWS_BYTES before training to try other sizes.
+HOT_ROWS_BYTES = min(machine.l2_cache_bytes() or 1 << 20, 8 << 20)
 LIMIT_EPOCHS = settings.LIMITS["epochs"]
 
 
