@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import numpy as np
+import peers
 import pytest
 from scipy import stats
 
@@ -111,7 +112,7 @@ def test_question_words_and_their_casings_are_never_answers(tmp_path):
 
 
 def test_gensim_agrees_on_analogies_and_pairs(relational, tmp_path):
-    gensim_models = pytest.importorskip("gensim.models")
+    gensim_models = peers.gensim_models()
     kv, path = relational
     theirs = gensim_models.KeyedVectors(kv.vector_size)
     theirs.add_vectors(kv.index_to_key, kv.vectors)

@@ -11,6 +11,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import peers
 import pytest
 
 import w2v
@@ -129,7 +130,7 @@ def test_gensim_files_load_with_gensims_neighbours():
 
 @pytest.mark.filterwarnings("ignore:overflow")  # gensim's norm of the float32-max row
 def test_gensim_reads_our_files_and_finds_the_same_neighbours(kv, tmp_path):
-    gensim_models = pytest.importorskip("gensim.models")
+    gensim_models = peers.gensim_models()
     for binary in (False, True):
         path = tmp_path / f"ours{int(binary)}"
         kv.save_word2vec_format(path, binary=binary)
