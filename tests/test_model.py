@@ -8,6 +8,7 @@ import pytest
 import w2v
 from conftest import edit_json_member, rewrite_archive
 from w2v import ModelFormatError, Word2Vec
+from w2v.batches import BatchCache
 
 
 def topic_separation(kv):
@@ -29,11 +30,46 @@ def test_training_learns_topics_and_lowers_the_loss(topics, sg):
     assert history[-5:, 3].mean() < 0.9 * history[:3, 3].mean()
 
 
-def test_one_worker_and_a_seed_give_identical_vectors(topics):
-    runs = [Word2Vec(dim=8, min_count=1, epochs=1, seed=7, workers=1).train(topics, progress=None)
-            for _ in range(2)]
-    assert np.array_equal(runs[0].W_in_, runs[1].W_in_)
-    other = Word2Vec(dim=8, min_count=1, epochs=1, seed=8).train(topics, progress=None)
+def test_one_worker_and_a_seed_give_identical_vectors(topics, monkeypatch):
+    """Over many batches an epoch and over the epochs that replay the first
+    epoch's batches from its cache (w2v/batches.py), two runs with one worker
+    and one seed are bit-identical; so is a run that reads the corpus again
+    every epoch because its cache could not be written."""
+    replayed = []  # batches replayed from the cache, per run
+    replay = BatchCache.replay
+
+    def counting_replay(self):
+        for batch in replay(self):
+            replayed[-1] += 1
+            yield batch
+    monkeypatch.setattr(BatchCache, "replay", counting_replay)
+
+    def run(seed=7):
+        replayed.append(0)
+        return Word2Vec(dim=8, min_count=1, epochs=3, seed=seed, workers=1,
+                        batch_words=500).train(topics, progress=None)
+
+    runs = [run(), run()]
+    batches = len(list(runs[0]._batches(topics)))
+    assert batches >= 20  # 12,000 words in batches of about 500
+    assert replayed[:2] == [2 * batches, 2 * batches]  # epochs 2 and 3, from the cache
+    for name in ("W_in_", "W_out_", "loss_history_"):
+        assert np.array_equal(getattr(runs[0], name), getattr(runs[1], name)), name
+
+    # A cache that cannot be written (a full disk) is not replayed: the corpus is
+    # read again each epoch, and the batches, and so the vectors, are the same.
+    init = BatchCache.__init__
+
+    def failing_init(self):
+        init(self)
+        self._failed = True
+    monkeypatch.setattr(BatchCache, "__init__", failing_init)
+    reread = run()
+    assert replayed[-1] == 0
+    assert np.array_equal(reread.W_in_, runs[0].W_in_)
+    assert np.array_equal(reread.W_out_, runs[0].W_out_)
+    monkeypatch.setattr(BatchCache, "__init__", init)
+    other = run(seed=8)
     assert not np.array_equal(runs[0].W_in_, other.W_in_)
 
 
