@@ -34,8 +34,8 @@ class HiddenArgument(click.Argument):
 def model_option(default=DEFAULT_MODEL, help=MODEL_HELP, dir_okay=True):
     """``-m/--model``, as ``model_path`` (None when not given, so that a
     model given as an argument can be told apart from the default)."""
-    return click.option("-m", "--model", "model_path", default=None, show_default=default,
-                        metavar="MODEL", type=click.Path(dir_okay=dir_okay), help=help)
+    return click.option("-m", "--model", "model_path", metavar="MODEL",
+                        type=click.Path(dir_okay=dir_okay), help=f"{help}  [default: {default}]")
 
 
 def model_argument_or_option(default=DEFAULT_MODEL, help=MODEL_HELP):

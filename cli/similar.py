@@ -4,7 +4,7 @@ import click
 
 import w2v
 
-from .model_option import model_option, split_model
+from .model_option import model_option, names_model, split_model
 from .table import print_table
 
 def topn_option(default):
@@ -19,8 +19,11 @@ def cosine_rows(found):
 def query_words(arguments, model_path, *, least, most=None, wanted="at least one WORD"):
     """(MODEL, words) from a query command's arguments, refusing too few or
     too many words; ``wanted`` says what the command takes."""
+    given_model = model_path
     model_path, words = split_model(arguments, model_path, least=least, most=most)
     if len(words) < least or (most is not None and len(words) > most):
+        if given_model is None and len(words) == len(arguments) and words and names_model(words[0]):
+            model_path, words = words[0], words[1:]  # `w2v analogy model.w2v man king`
         given = f"{len(words)} word{'' if len(words) == 1 else 's'}"
         if len(words) < len(arguments):
             given += f" after the model {model_path}"
