@@ -8,6 +8,13 @@ source by the `word2vec` package; its time includes writing its vectors).
     pip install -e ".[bench]"
     python benchmarks/compare.py                      # skip-gram and CBOW, 1 and 2 workers
     python benchmarks/compare.py --modes sg --workers 2 --repeat 1
+    python benchmarks/compare.py --tools w2v,w2v-minibatch,gensim   # the minibatched kernels too
+    python benchmarks/compare.py --scaling --modes sg --epochs 1   # 1, 2, 4, ... workers up to
+                                                                   # the CPUs this process may use
+
+The machine may be shared: each run records the load average when it starts
+and ends (load_start, load_end), and the report says when it was above zero
+by more than the runs themselves explain.
 
 The corpus (default: the shared Wikipedia corpus, one sentence a line) is
 decompressed once into benchmarks/work/ and both tools read that plain file.
@@ -70,10 +77,10 @@ def versions() -> str:
 def table(rows):
     columns = ["tool", "mode", "workers", "words_per_second", "train_seconds", "vocab_seconds",
                "peak_rss_mb", "analogy_accuracy", "analogy_semantic", "analogy_syntactic",
-               "wordsim_spearman"]
+               "wordsim_spearman", "load_start", "load_end"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c])
+        lines.append("| " + " | ".join(f"{row.get(c, ''):,}" if isinstance(row.get(c), int) else str(row.get(c, ''))
                                        for c in columns) + " |")
     return "\n".join(lines)
 
@@ -86,15 +93,17 @@ def ratios(rows):
         def mean(tool, field):
             values = [r[field] for r in rows if (r["tool"], r["mode"], r["workers"]) == (tool, mode, workers)]
             return sum(values) / len(values) if values else None
-        ours = mean("w2v", "words_per_second")
-        for peer in ("gensim", "fasttext", "word2vec-c"):
-            theirs = mean(peer, "words_per_second")
-            if ours and theirs:
-                out.append(
-                    f"- {mode}, {workers} worker(s): speed w2v/{peer} = {ours / theirs:.2f}; "
-                    f"analogy {mean('w2v', 'analogy_accuracy'):.2f} vs {mean(peer, 'analogy_accuracy'):.2f}; "
-                    f"WordSim-353 {mean('w2v', 'wordsim_spearman'):.4f} vs {mean(peer, 'wordsim_spearman'):.4f}; "
-                    f"peak RSS {mean('w2v', 'peak_rss_mb'):.0f} vs {mean(peer, 'peak_rss_mb'):.0f} MB")
+        for ours in ("w2v", "w2v-minibatch"):
+            for peer in ("w2v", "gensim", "fasttext", "word2vec-c"):
+                if peer == ours or (ours, peer) == ("w2v", "w2v"):
+                    continue
+                mine, theirs = mean(ours, "words_per_second"), mean(peer, "words_per_second")
+                if mine and theirs and not (ours == "w2v" and peer == "w2v-minibatch"):
+                    out.append(
+                        f"- {mode}, {workers} worker(s): speed {ours}/{peer} = {mine / theirs:.2f}; "
+                        f"analogy {mean(ours, 'analogy_accuracy'):.2f} vs {mean(peer, 'analogy_accuracy'):.2f}; "
+                        f"WordSim-353 {mean(ours, 'wordsim_spearman'):.4f} vs {mean(peer, 'wordsim_spearman'):.4f}; "
+                        f"peak RSS {mean(ours, 'peak_rss_mb'):.0f} vs {mean(peer, 'peak_rss_mb'):.0f} MB")
     return "\n".join(out)
 
 
@@ -110,10 +119,30 @@ def main():
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--ns-exponent", type=float, default=0.75,
                         help="noise distribution exponent for w2v and gensim")
+    parser.add_argument("--scaling", action="store_true",
+                        help="run 1, 2, 4, ... workers up to the CPUs this process may use "
+                             "(overrides --workers)")
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--alpha", type=float, default=None)
+    parser.add_argument("--cbow-group", type=int, default=4, help="w2v-minibatch's CBOW group")
+    parser.add_argument("--share-noise", action="store_true", help="w2v: noise shared by a window")
     parser.add_argument("--out", type=Path, default=None, help="results file (Markdown; a .json beside it)")
     args = parser.parse_args()
 
     corpus = plain_corpus(args.corpus)
+    if args.scaling:
+        sys.path.insert(0, str(HERE.parent))
+        from w2v.machine import available_cpus
+        counts, n = [], 1
+        while n < available_cpus():
+            counts.append(n)
+            n *= 2
+        args.workers = ",".join(map(str, counts + [available_cpus()]))
+    extra = ["--dim", str(args.dim), "--window", str(args.window),
+             "--cbow-group", str(args.cbow_group)]
+    extra += ["--alpha", str(args.alpha)] if args.alpha else []
+    extra += ["--share-noise"] if args.share_noise else []
     runs = []
     for _ in range(args.repeat):
         for mode in args.modes.split(","):
@@ -122,7 +151,8 @@ def main():
                     command = [sys.executable, str(HERE / "run_one.py"), tool, "--corpus", str(corpus),
                                "--mode", mode, "--workers", workers, "--epochs", str(args.epochs),
                                "--ns-exponent", str(args.ns_exponent),
-                               "--analogies", str(args.analogies), "--similarity", str(args.similarity)]
+                               "--analogies", str(args.analogies), "--similarity", str(args.similarity),
+                               *extra]
                     print("$", shlex.join(command), file=sys.stderr, flush=True)
                     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
                     row = json.loads(output.strip().splitlines()[-1])
@@ -135,8 +165,13 @@ def main():
     report = (f"# w2v vs {', '.join(t for t in args.tools.split(',') if t != 'w2v')}, {stamp}\n\n"
               f"Command: `python benchmarks/{Path(__file__).name} {shlex.join(sys.argv[1:])}`\n\n"
               f"Machine: {machine()}\n\nVersions: {versions()}\n\n"
-              f"Corpus: {args.corpus.name} ({runs[0]['corpus_words']:,} tokens); settings: dim 100, window 5, "
+              f"Load average (1 min) from {min(r['load_start'] for r in runs):.1f} to "
+              f"{max(r['load_end'] for r in runs):.1f} on {os.cpu_count()} cores"
+              f"{': the machine was shared with other jobs' if max(r['load_start'] for r in runs) > 1.5 else ''}.\n\n"
+              f"Corpus: {args.corpus.name} ({runs[0]['corpus_words']:,} tokens); settings: dim {args.dim}, window {args.window}, "
               f"negative 5, sample 1e-3, min_count 5, noise exponent {args.ns_exponent} (fastText: 0.5), "
+              f"alpha {args.alpha or 'default'}, CBOW group {args.cbow_group} (w2v-minibatch), "
+              f"share_noise {args.share_noise} (w2v), "
               f"{args.epochs} epochs; analogies over the 30,000 most "
               f"frequent words; every tool scored by w2v's evaluators.\n\n"
               f"{table(runs)}\n\n{ratios(runs)}\n")

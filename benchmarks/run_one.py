@@ -19,12 +19,15 @@ import time
 import numpy as np
 
 
-def train_w2v(args):
+def train_w2v(args, minibatch=False):
     import w2v
+    import w2v.model
+    w2v.model.CBOW_GROUP = args.cbow_group
     model = w2v.Word2Vec(sg=args.mode == "sg", dim=args.dim, window=args.window,
                          negative=args.negative, sample=args.sample, min_count=args.min_count,
                          epochs=args.epochs, workers=args.workers, seed=args.seed, alpha=args.alpha,
-                         ns_exponent=args.ns_exponent)
+                         ns_exponent=args.ns_exponent, minibatch=minibatch,
+                         share_noise=args.share_noise)
     started = time.perf_counter()
     model.build_vocab(args.corpus)
     vocab_seconds = time.perf_counter() - started
@@ -114,7 +117,8 @@ def train_word2vec_c(args):
     return kv, vocab_seconds, train_seconds, count_words(args.corpus)
 
 
-TRAINERS = {"w2v": train_w2v, "gensim": train_gensim, "fasttext": train_fasttext,
+TRAINERS = {"w2v": train_w2v, "w2v-minibatch": lambda args: train_w2v(args, minibatch=True),
+            "gensim": train_gensim, "fasttext": train_fasttext,
             "word2vec-c": train_word2vec_c}
 
 
@@ -135,19 +139,23 @@ def main():
     parser.add_argument("--ns-exponent", type=float, default=0.75,
                         help="noise distribution exponent (w2v and gensim; fastText uses 0.5 "
                              "and word2vec C 0.75, fixed)")
+    parser.add_argument("--cbow-group", type=int, default=4,
+                        help="w2v-minibatch: centre words per CBOW step")
+    parser.add_argument("--share-noise", action="store_true", help="w2v: noise shared by a window")
     parser.add_argument("--analogies", required=True)
     parser.add_argument("--similarity", required=True)
     args = parser.parse_args()
-    if args.ns_exponent != 0.75 and args.tool not in ("w2v", "gensim"):
+    if args.ns_exponent != 0.75 and args.tool not in ("w2v", "w2v-minibatch", "gensim"):
         parser.error(f"{args.tool} has no setting for the noise exponent")
 
+    load_start = os.getloadavg()[0]  # the machine is shared: record how busy it was
     import w2v
     vectors, vocab_seconds, train_seconds, corpus_words = TRAINERS[args.tool](args)
     # word2vec C trains in a child process: its peak is the child's.
     who = resource.RUSAGE_CHILDREN if args.tool == "word2vec-c" else resource.RUSAGE_SELF
     peak_rss_mb = resource.getrusage(who).ru_maxrss / 1024
 
-    if args.tool in ("w2v", "word2vec-c"):
+    if args.tool in ("w2v", "w2v-minibatch", "word2vec-c"):
         kv = vectors
     elif args.tool == "gensim":
         kv = w2v.KeyedVectors(list(vectors.index_to_key), np.asarray(vectors.vectors))
@@ -157,6 +165,8 @@ def main():
     similarity = kv.evaluate_word_pairs(args.similarity)
     figures = {
         "tool": args.tool, "mode": args.mode, "workers": args.workers, "epochs": args.epochs,
+        "dim": args.dim, "window": args.window,
+        "load_start": round(load_start, 2), "load_end": round(os.getloadavg()[0], 2),
         "ns_exponent": args.ns_exponent if args.tool != "fasttext" else 0.5,
         "vocab_size": len(kv), "corpus_words": int(corpus_words),
         "vocab_seconds": round(vocab_seconds, 2), "train_seconds": round(train_seconds, 2),

@@ -322,6 +322,219 @@ def _train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     return loss, pairs
 
 
+
+# --- minibatched kernels (docs/derivation.md, 4.6 and 5.4) ---------------------
+#
+# HogBatch (Ji et al. 2016): the pairs of one window share their noise words,
+# so they form a small dense problem, B inputs against T = 1 + K' targets.
+# Scores and both gradients are computed from the rows as they are before any
+# of the window's updates (the snapshot), then the updates are added back: the
+# products S = X U^T, dX = G U and dU = G^T X, with B <= 2 window, T <= K + 1.
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _targets(positive, noise, targets):
+    """targets[0] = the positive word, then the noise words that differ from
+    it (eq. 8's discarded draws); returns how many."""
+    targets[0] = positive
+    T = 1
+    for k in range(noise.shape[0]):
+        if noise[k] != positive:
+            targets[T] = noise[k]
+            T += 1
+    return T
+
+
+@njit(nogil=True, fastmath=FAST_MATH, cache=True)
+def _train_skipgram_minibatch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                              window, shrink, eta_start, eta_end, state, kept, noise,
+                              targets, U, dX, dU, hot_rows, merge_lock):
+    """Skip-gram over one batch, one minibatch step per window (eqs. 29-32):
+    the window's context words are the inputs (word2vec C's orientation), the
+    centre word and K noise words drawn once per centre word are the targets.
+    The draws are those of ``_train_skipgram`` with ``share_noise``, so the
+    two differ only in snapshot versus sequential updates.
+
+    Scratch: noise int64 (>= 1, K); targets int64 (K + 1,); U and dU float32
+    (K + 1, d); dX float32 (2 window, d). Other
+    arguments as ``_train_skipgram``. Returns ``(loss_sum, pairs)``."""
+    dim = W_in.shape[1]
+    loss = 0.0
+    pairs = 0
+    start = 0
+    load_hot_rows(W_out, hot_rows)
+    for end in sentence_ends:
+        eta, m = _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end,
+                                 W_out, hot_rows, merge_lock)
+        start = end
+        for i in range(m):
+            lo, hi = _window(i, m, window, shrink, state)
+            _draw_noise(noise[0], state, accept, alias)
+            B = hi - lo - 1
+            if B == 0:
+                continue
+            T = _targets(kept[i], noise[0], targets)
+            for t in range(T):
+                _prefetch_output(W_out, hot_rows, targets[t])
+            for j in range(lo, hi):
+                if j != i:
+                    prefetch_row(W_in, kept[j])
+            # A copy of the target rows: the snapshot U, contiguous and read
+            # without the hot-row test in the inner loops.
+            for t in range(T):
+                u = _output_row(W_out, hot_rows, targets[t])
+                for k in range(dim):
+                    U[t, k] = u[k]
+                    dU[t, k] = 0.0
+            # One pass over the window's inputs: s_bt = x_b . u_t, then
+            # g_bt = eta (sigma(s_bt) - y_t) (eqs. 29, 30) goes at once into
+            # dX = G U and dU = G^T X (eqs. 31, 32); no row is written yet, so
+            # every product is taken at the snapshot.
+            b = 0
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                x = W_in[kept[j]]
+                for k in range(dim):
+                    dX[b, k] = 0.0
+                for t in range(T):
+                    s = np.float32(0.0)
+                    for k in range(dim):
+                        s += U[t, k] * x[k]
+                    sig, neg_log_sig = _sigmoid_and_loss(s)
+                    label = np.float32(1.0) if t == 0 else np.float32(0.0)
+                    loss += neg_log_sig + (1.0 - label) * s
+                    g = eta * (sig - label)
+                    for k in range(dim):
+                        dX[b, k] += g * U[t, k]
+                        dU[t, k] += g * x[k]
+                b += 1
+            # the updates, added back; a row met twice gets both (eq. 33)
+            for t in range(T):
+                u = _output_row(W_out, hot_rows, targets[t])
+                for k in range(dim):
+                    u[k] -= dU[t, k]
+            b = 0
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                x = W_in[kept[j]]
+                for k in range(dim):
+                    x[k] -= dX[b, k]
+                b += 1
+            pairs += B
+    merge_hot_rows(W_out, hot_rows, merge_lock)
+    return loss, pairs
+
+
+@njit(nogil=True, fastmath=FAST_MATH, cache=True)
+def _train_cbow_minibatch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                          window, shrink, eta_start, eta_end, state, kept, noise,
+                          bounds, G, H, dH, U, dU, hot_rows, merge_lock):
+    """CBOW over one batch, one minibatch step per group of up to ``G.shape[0]``
+    consecutive centre words that share K noise words (eqs. 34-37): each
+    group member's context mean h_c is scored against its own centre word and
+    the shared noise words (those equal to its centre word skipped), all from
+    the snapshot; then the output rows and, word2vec's way (eq. 21), every
+    context occurrence of every member take their summed updates.
+
+    Draws: the windows of the group's centre words in order, then, if any has
+    context, the group's noise. With groups of 1 this is ``_train_cbow``.
+    Scratch: bounds int64 (M, 3); G float32 (M, K + 1); H, dH float32 (M, d);
+    U, dU float32 (>= K, d). Returns ``(loss_sum, pairs)``, a pair per centre word
+    with context."""
+    dim = W_in.shape[1]
+    group = G.shape[0]
+    K = noise.shape[1]
+    loss = 0.0
+    pairs = 0
+    start = 0
+    load_hot_rows(W_out, hot_rows)
+    for end in sentence_ends:
+        eta, m = _start_sentence(ids, start, end, keep_prob, state, kept, eta_start, eta_end,
+                                 W_out, hot_rows, merge_lock)
+        start = end
+        for first in range(0, m, group):
+            n = 0
+            for i in range(first, min(m, first + group)):
+                lo, hi = _window(i, m, window, shrink, state)
+                if hi - lo - 1 > 0:
+                    bounds[n, 0], bounds[n, 1], bounds[n, 2] = i, lo, hi
+                    n += 1
+            if n == 0:
+                continue
+            _draw_noise(noise[0], state, accept, alias)
+            for k in range(K):
+                _prefetch_output(W_out, hot_rows, noise[0, k])
+            # h_c = mean of the context rows (eq. 15), for every member first
+            for c in range(n):
+                i, lo, hi = bounds[c, 0], bounds[c, 1], bounds[c, 2]
+                _prefetch_output(W_out, hot_rows, kept[i])
+                for k in range(dim):
+                    H[c, k] = 0.0
+                for j in range(lo, hi):
+                    if j != i:
+                        row = W_in[kept[j]]
+                        for k in range(dim):
+                            H[c, k] += row[k]
+                inverse = np.float32(1.0) / np.float32(hi - lo - 1)
+                for k in range(dim):
+                    H[c, k] *= inverse
+            # the shared noise rows, copied: the snapshot, read without the hot-row test
+            for t in range(K):
+                u = _output_row(W_out, hot_rows, noise[0, t])
+                for k in range(dim):
+                    U[t, k] = u[k]
+                    dU[t, k] = 0.0
+            # scores and G (eqs. 34, 35), straight into dH = G U (eq. 36) and,
+            # for the noise words, dU = G^T H (eq. 37): nothing is written yet
+            for c in range(n):
+                centre = kept[bounds[c, 0]]
+                for k in range(dim):
+                    dH[c, k] = 0.0
+                for t in range(K + 1):
+                    if t == 0:
+                        u = _output_row(W_out, hot_rows, centre)
+                    elif noise[0, t - 1] == centre:
+                        G[c, t] = 0.0  # a draw equal to this member's centre word: discarded
+                        continue
+                    else:
+                        u = U[t - 1]
+                    s = np.float32(0.0)
+                    for k in range(dim):
+                        s += u[k] * H[c, k]
+                    sig, neg_log_sig = _sigmoid_and_loss(s)
+                    label = np.float32(1.0) if t == 0 else np.float32(0.0)
+                    loss += neg_log_sig + (1.0 - label) * s
+                    g = eta * (sig - label)
+                    G[c, t] = g
+                    for k in range(dim):
+                        dH[c, k] += g * u[k]
+                    if t > 0:
+                        for k in range(dim):
+                            dU[t - 1, k] += g * H[c, k]
+            # the updates, added back: output rows, then every context occurrence
+            for c in range(n):
+                u = _output_row(W_out, hot_rows, kept[bounds[c, 0]])
+                g = G[c, 0]
+                for k in range(dim):
+                    u[k] -= g * H[c, k]
+            for t in range(K):
+                u = _output_row(W_out, hot_rows, noise[0, t])
+                for k in range(dim):
+                    u[k] -= dU[t, k]
+            for c in range(n):
+                i, lo, hi = bounds[c, 0], bounds[c, 1], bounds[c, 2]
+                for j in range(lo, hi):
+                    if j != i:
+                        row = W_in[kept[j]]
+                        for k in range(dim):
+                            row[k] -= dH[c, k]
+            pairs += n
+    merge_hot_rows(W_out, hot_rows, merge_lock)
+    return loss, pairs
+
+
 # --- the checked entry points -------------------------------------------------
 #
 # The compiled loops above index their buffers without bounds checks (numba's
@@ -421,3 +634,67 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
     return _train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, int(window),
                        bool(shrink), float(eta_start), float(eta_end), state, kept, noise, dv,
                        h, hot_rows, merge_lock)
+
+
+class MinibatchScratch:
+    """A thread's scratch buffers for the minibatched kernels: ``group``
+    centre words per CBOW step (skip-gram's minibatch is one window)."""
+
+    def __init__(self, dim: int, window: int, negative: int, group: int = 1):
+        rows = 2 * window
+        self.targets = np.empty(negative + 1, np.int64)
+        self.G = np.empty((max(rows, group), negative + 1), np.float32)
+        self.dX = np.empty((rows, dim), np.float32)
+        self.U = np.empty((negative + 1, dim), np.float32)
+        self.dU = np.empty((negative + 1, dim), np.float32)
+        self.bounds = np.empty((group, 3), np.int64)
+        self.H = np.empty((group, dim), np.float32)
+        self.dH = np.empty((group, dim), np.float32)
+        self.group = group
+
+
+def train_skipgram_minibatch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                             window, shrink, eta_start, eta_end, state, kept, noise, dv,
+                             scratch, hot_rows, merge_lock=None):
+    """``_train_skipgram_minibatch`` after checking every buffer (``scratch``
+    a ``MinibatchScratch``; ``dv`` is checked as for the other kernels, and
+    unused)."""
+    merge_lock = check_batch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, window,
+                             state, kept, noise, dv, hot_rows, merge_lock, lambda longest: 1)
+    d, K = W_in.shape[1], noise.shape[1]
+    rows = min(2 * window, max(len(kept) - 1, 1))
+    _check_array("scratch.targets", scratch.targets, np.int64, (K + 1,), writable=True)
+    _check_array("scratch.dU", scratch.dU, np.float32, (K + 1, d), writable=True)
+    _check_array("scratch.U", scratch.U, np.float32, (K + 1, d), writable=True)
+    _check_array("scratch.dX", scratch.dX, np.float32, (None, d), writable=True)
+    if scratch.dX.shape[0] < rows:
+        raise ValueError(f"the minibatch scratch holds {scratch.dX.shape[0]} inputs, window "
+                         f"{window} needs {rows}: make it again after changing the window")
+    return _train_skipgram_minibatch(
+        W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, int(window), bool(shrink),
+        float(eta_start), float(eta_end), state, kept, noise, scratch.targets, scratch.U,
+        scratch.dX, scratch.dU, hot_rows, merge_lock)
+
+
+def train_cbow_minibatch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                         window, shrink, eta_start, eta_end, state, kept, noise, dv,
+                         scratch, hot_rows, merge_lock=None):
+    """``_train_cbow_minibatch`` after checking every buffer; groups of
+    ``scratch.group`` centre words."""
+    merge_lock = check_batch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, window,
+                             state, kept, noise, dv, hot_rows, merge_lock, lambda longest: 1)
+    d, K, M = W_in.shape[1], noise.shape[1], scratch.group
+    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
+        raise ValueError(f"the group size must be a whole number >= 1, got {M!r}")
+    _check_array("scratch.bounds", scratch.bounds, np.int64, (M, 3), writable=True)
+    _check_array("scratch.H", scratch.H, np.float32, (M, d), writable=True)
+    _check_array("scratch.dH", scratch.dH, np.float32, (M, d), writable=True)
+    _check_array("scratch.U", scratch.U, np.float32, (None, d), writable=True)
+    _check_array("scratch.dU", scratch.dU, np.float32, scratch.U.shape, writable=True)
+    _check_array("scratch.G", scratch.G, np.float32, (None, K + 1), writable=True)
+    if scratch.dU.shape[0] < K or scratch.G.shape[0] < M:
+        raise ValueError("the minibatch scratch was made for other settings: make it again")
+    return _train_cbow_minibatch(
+        W_in, W_out, ids, sentence_ends, keep_prob, accept, alias, int(window), bool(shrink),
+        float(eta_start), float(eta_end), state, kept, noise, scratch.bounds,
+        scratch.G[:M], scratch.H, scratch.dH, scratch.U, scratch.dU, hot_rows, merge_lock)

@@ -49,6 +49,9 @@ HISTORY_POINTS = 200
 # set w2v.model.HOT_ROWS_BYTES before training to try other sizes.
 HOT_ROWS_BYTES = min(machine.l2_cache_bytes() or 1 << 20, 8 << 20)
 LIMIT_EPOCHS = settings.LIMITS["epochs"]
+# Centre words per step of the minibatched CBOW kernel (``minibatch=True``);
+# a tunable (benchmarks/results/minibatch.md measures 1 to 16).
+CBOW_GROUP = 4
 
 
 class Word2Vec:
@@ -72,6 +75,14 @@ class Word2Vec:
         for all its context words (Ji et al. 2016): about 15% faster, but about
         one analogy point worse in our measurements (docs/derivation.md, 4.5).
         False (default) draws them afresh for every pair, as word2vec does.
+    minibatch : bool
+        Train with the minibatched kernels (HogBatch, Ji et al. 2016;
+        docs/derivation.md 4.6 and 5.4): skip-gram takes one step per window,
+        its context words against the centre word and noise words shared by
+        the window, all scored at the rows' values before the step; CBOW one
+        step per ``CBOW_GROUP`` consecutive centre words sharing noise words.
+        Off by default: see the measured speed and quality in
+        benchmarks/results/minibatch.md.
     min_count : int
         Words seen fewer times are left out of the vocabulary.
     sample : float
@@ -107,6 +118,7 @@ class Word2Vec:
 
     def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5,
                  shrink_windows: bool = True, negative: int = 5, share_noise: bool = False,
+                 minibatch: bool = False,
                  min_count: int = 5, sample: float = 1e-3, epochs: int = 5,
                  alpha: float | None = None, min_alpha: float | None = None,
                  ns_exponent: float = 0.75, max_vocab_size: int | None = None,
@@ -118,6 +130,7 @@ class Word2Vec:
         self.shrink_windows = shrink_windows
         self.negative = negative
         self.share_noise = share_noise
+        self.minibatch = minibatch
         self.min_count = min_count
         self.sample = sample
         self.epochs = epochs
@@ -153,7 +166,8 @@ class Word2Vec:
         super().__init_subclass__(**kwargs)
         Word2Vec._KINDS[cls.KIND] = cls
 
-    PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "share_noise", "min_count", "sample", "epochs", "alpha",
+    PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "share_noise", "minibatch",
+              "min_count", "sample", "epochs", "alpha",
               "min_alpha", "ns_exponent", "max_vocab_size", "max_sentence_length",
               "lowercase", "workers", "seed", "batch_words")
 
@@ -189,7 +203,7 @@ class Word2Vec:
             raise SettingsError(f"min_alpha ({self.end_alpha:g}) must not be above alpha "
                                 f"({self.start_alpha:g}): the learning rate decays from alpha "
                                 "to min_alpha")
-        for name in ("sg", "shrink_windows", "share_noise", "lowercase"):
+        for name in ("sg", "shrink_windows", "share_noise", "minibatch", "lowercase"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if memory:
@@ -228,6 +242,7 @@ class Word2Vec:
             raise type(error)(f"{error} ({dropped:,} tokens longer than {MAX_TOKEN_CHARS:,} "
                               "characters were left out: is the text split into words?)") from None
         self._check_memory(len(vocab))
+        machine.release_free_memory()  # the counting pass left freed pages: hand them back
         shape = (len(vocab), self.dim)
         try:
             rng = np.random.default_rng(self.seed)
@@ -432,13 +447,20 @@ class Word2Vec:
                 h = np.empty(self.dim, dtype=np.float32)
                 hot = min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim)) if self.workers > 1 else 0
                 hot_rows = np.empty((2, hot, self.dim), dtype=np.float32)
+                scratch = (kernels.MinibatchScratch(self.dim, self.window, self.negative,
+                                                    CBOW_GROUP) if self.minibatch else None)
                 while (job := jobs.get()) is not None:
                     epoch, ids, ends, eta_start, eta_end = job
                     if stop.is_set():
                         continue
                     data = (self.W_in_, self.W_out_, ids, ends, keep, accept, alias,
                             self.window, self.shrink_windows)
-                    if self.sg:
+                    if self.minibatch:
+                        kernel = (kernels.train_skipgram_minibatch if self.sg
+                                  else kernels.train_cbow_minibatch)
+                        loss, pairs = kernel(*data, eta_start, eta_end, state, kept, noise, dv,
+                                             scratch, hot_rows, merge_lock)
+                    elif self.sg:
                         loss, pairs = kernels.train_skipgram(
                             *data, self.share_noise, eta_start, eta_end, state, kept, noise, dv,
                             hot_rows)

@@ -84,3 +84,47 @@ def train_cbow(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
             loss += sgns.cbow_update(W_in, W_out, np.array(context), targets, labels, eta)
             pairs += 1
     return loss, pairs
+
+
+def train_skipgram_minibatch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                             window, shrink, negative, eta_start, eta_end, state):
+    """Reference of ``kernels.train_skipgram_minibatch``: the draws of
+    ``train_skipgram`` with shared noise, one snapshot step per window."""
+    loss, pairs = 0.0, 0
+    for offset, sentence in _sentences(ids, sentence_ends):
+        eta = _eta(eta_start, eta_end, offset, len(ids))
+        kept = _subsample(sentence, keep_prob, state)
+        for i, center in enumerate(kept):
+            context = _context(i, kept, window, shrink, state)
+            noise = _noise(negative, accept, alias, state)
+            if not context:
+                continue
+            targets, labels = _targets(center, noise)
+            loss += sgns.skipgram_minibatch_update(W_in, W_out, [kept[j] for j in context],
+                                                   targets, labels, eta)
+            pairs += len(context)
+    return loss, pairs
+
+
+def train_cbow_minibatch(W_in, W_out, ids, sentence_ends, keep_prob, accept, alias,
+                         window, shrink, negative, group, eta_start, eta_end, state):
+    """Reference of ``kernels.train_cbow_minibatch``: groups of ``group``
+    consecutive centre words, their windows drawn in order, then one noise
+    draw for the group if any member has context."""
+    loss, pairs = 0.0, 0
+    for offset, sentence in _sentences(ids, sentence_ends):
+        eta = _eta(eta_start, eta_end, offset, len(ids))
+        kept = _subsample(sentence, keep_prob, state)
+        for first in range(0, len(kept), group):
+            members = []
+            for i in range(first, min(len(kept), first + group)):
+                context = [kept[j] for j in _context(i, kept, window, shrink, state)]
+                if context:
+                    members.append((kept[i], context))
+            if not members:
+                continue
+            noise = _noise(negative, accept, alias, state)
+            loss += sgns.cbow_minibatch_update(W_in, W_out, [c for _, c in members],
+                                               [w for w, _ in members], noise, eta)
+            pairs += len(members)
+    return loss, pairs

@@ -242,3 +242,95 @@ def cbow_update(W_in, W_out, context, targets, labels, eta):
     for c in context:                  # (21), once per occurrence
         W_in[c] -= step
     return loss
+
+
+# --------------------------------------------------------------------------
+# Minibatched steps (derivation, Sections 4.6 and 5.4)
+# --------------------------------------------------------------------------
+
+def minibatch_loss(X, U, labels):
+    """Loss (29) of a minibatch: every input row x_b of X (B, d) against every
+    target row u_t of U (T, d), L = sum_b sum_t l(x_b . u_t, y_t)."""
+    X, U = np.asarray(X), np.asarray(U)
+    y = np.asarray(labels, dtype=X.dtype)
+    S = X @ U.T                                                  # (29)
+    return float(np.sum(-(y * log_sigmoid(S) + (1 - y) * log_sigmoid(-S))))
+
+
+def minibatch_gradients(X, U, labels):
+    """Exact gradients of (29): ``(dL/dX, dL/dU) = (G U, G^T X)`` with
+    G = sigma(X U^T) - Y, eqs. (30)-(32)."""
+    X, U = np.asarray(X), np.asarray(U)
+    y = np.asarray(labels, dtype=X.dtype)
+    G = _score_gradient(X @ U.T, y[None, :])                     # (30)
+    return (G @ U).astype(X.dtype, copy=False), (G.T @ X).astype(X.dtype, copy=False)
+
+
+def skipgram_minibatch_update(W_in, W_out, inputs, targets, labels, eta):
+    """One minibatch step, (33): rows W_in[inputs] against W_out[targets], all
+    scores and gradients taken at the snapshot, then the updates added back;
+    a row that occurs twice (a repeated context word or noise word) gets the
+    sum of its updates. Returns the loss (29) before the step."""
+    inputs = np.asarray(inputs, dtype=np.intp)
+    targets = np.asarray(targets, dtype=np.intp)
+    eta = W_in.dtype.type(eta)
+    X, U = W_in[inputs], W_out[targets]                          # the snapshot (copies)
+    loss = minibatch_loss(X, U, labels)
+    dX, dU = minibatch_gradients(X, U, labels)
+    np.subtract.at(W_in, inputs, eta * dX)                       # (33)
+    np.subtract.at(W_out, targets, eta * dU)
+    return loss
+
+
+def _cbow_group(W_in, W_out, contexts, centres, noise):
+    """The snapshot of a CBOW group: the context means H (M, d), for each
+    member its targets (its centre word, then the shared noise words), their
+    rows, labels and mask (0 for a noise word equal to that member's centre)."""
+    H = np.stack([_context_mean(W_in, c) for c in contexts])     # (15) per member
+    noise = np.asarray(noise, dtype=np.intp)
+    targets = np.array([[w, *noise] for w in centres], dtype=np.intp)  # (M, K+1)
+    labels = np.zeros(targets.shape, dtype=W_in.dtype)
+    labels[:, 0] = 1
+    mask = np.ones(targets.shape, dtype=W_in.dtype)
+    mask[:, 1:] = noise[None, :] != np.asarray(centres)[:, None]
+    return H, targets, labels, mask
+
+
+def cbow_group_loss(W_in, W_out, contexts, centres, noise):
+    """Loss (34) of a CBOW group: sum over members c and their kept targets t
+    of l(u_t . h_c, y_t)."""
+    H, targets, labels, mask = _cbow_group(W_in, W_out, contexts, centres, noise)
+    S = np.einsum("ctd,cd->ct", W_out[targets], H)
+    terms = -(labels * log_sigmoid(S) + (1 - labels) * log_sigmoid(-S))
+    return float(np.sum(mask * terms))
+
+
+def cbow_group_gradients(W_in, W_out, contexts, centres, noise):
+    """Exact gradients of (34) with respect to the whole matrices:
+    ``(dL/dW_in, dL/dW_out)``, each (V, d), eqs. (35)-(37) and (19)."""
+    H, targets, labels, mask = _cbow_group(W_in, W_out, contexts, centres, noise)
+    U = W_out[targets]                                           # (M, K+1, d)
+    G = mask * _score_gradient(np.einsum("ctd,cd->ct", U, H), labels)  # (35)
+    dH = np.einsum("ct,ctd->cd", G, U)                           # (36)
+    d_in, d_out = np.zeros_like(W_in), np.zeros_like(W_out)
+    for c, context in enumerate(contexts):
+        np.add.at(d_in, np.asarray(context, dtype=np.intp), dH[c] / len(context))  # (19)
+    np.add.at(d_out, targets.ravel(), (G[:, :, None] * H[:, None, :]).reshape(-1, H.shape[1]))  # (37)
+    return d_in, d_out
+
+
+def cbow_minibatch_update(W_in, W_out, contexts, centres, noise, eta):
+    """One CBOW group step, (38): from the snapshot, every output row takes
+    -eta G^T H and every context occurrence of member c takes -eta dH_c (the
+    word2vec convention of (21), |C_c| times the exact gradient step).
+    Returns the loss (34) before the step."""
+    eta = W_in.dtype.type(eta)
+    H, targets, labels, mask = _cbow_group(W_in, W_out, contexts, centres, noise)
+    loss = cbow_group_loss(W_in, W_out, contexts, centres, noise)
+    U = W_out[targets]
+    G = mask * _score_gradient(np.einsum("ctd,cd->ct", U, H), labels)
+    dH = np.einsum("ct,ctd->cd", G, U)
+    np.subtract.at(W_out, targets.ravel(), eta * (G[:, :, None] * H[:, None, :]).reshape(-1, H.shape[1]))
+    for c, context in enumerate(contexts):
+        np.subtract.at(W_in, np.asarray(context, dtype=np.intp), eta * dH[c])
+    return loss
