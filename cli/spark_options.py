@@ -58,7 +58,8 @@ def pop_spark_options(ctx, settings: dict) -> SparkRun | None:
     if given["spark"] is None:
         extra = [name for name in SPARK_OPTIONS[1:] if given[name] is not None]
         if extra:
-            raise click.UsageError(f"{_flags(extra)} only apply with --spark MASTER")
+            verb = "applies" if len(extra) == 1 else "apply"
+            raise click.UsageError(f"{_flags(extra)} only {verb} with --spark MASTER")
         return None
     if ctx.get_parameter_source("workers") == click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError("--workers is for training on one machine; with --spark, "
