@@ -85,7 +85,7 @@ def test_item2vec_trains_on_spark_with_progress_per_round(interactions, tmp_path
     (["--spark", "local[2]", "--tune"], "--tune searches on this machine, not on Spark"),
     (["--spark", "local[2]", "--workers", "2"], "--workers is for training on one machine"),
     (["--spark", "local[2]", "--column", "items"], "--column is for w2v train --spark"),
-    (["--partitions", "2"], "--partitions only apply with --spark MASTER"),
+    (["--partitions", "2"], "--partitions only applies with --spark MASTER"),
 ])
 def test_options_spark_would_ignore_are_refused_before_it_starts(interactions, tmp_path, args,
                                                                  message):
