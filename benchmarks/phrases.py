@@ -88,6 +88,7 @@ def step_train(args) -> dict:
                "phrase_tokens_in_vocab": sum("_" in word for word in kv.index_to_key),
                "phrase_tokens_in_top30k": sum("_" in word for word in kv.index_to_key[:30_000])}
     figures.update(_scores(kv, "all"))
+    model.save(WORK / ("trained-phrases.w2v" if args.model else "trained-plain.w2v"))
     if args.model:
         # The same model with its phrase tokens left out of the candidates: the
         # 30,000 most frequent single words, as the model without phrases is scored.
@@ -104,6 +105,8 @@ def _scores(kv, prefix) -> dict:
             f"{prefix}_semantic": round(100 * analogies.semantic_accuracy, 2),
             f"{prefix}_syntactic": round(100 * analogies.syntactic_accuracy, 2),
             f"{prefix}_asked": analogies.asked,
+            f"{prefix}_sections": {name: [section.correct, section.asked]
+                                   for name, section in analogies.sections.items()},
             f"{prefix}_wordsim": round(similarity.spearman, 4)}
 
 
@@ -111,7 +114,46 @@ def _peak_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-STEPS = {"learn": step_learn, "train": step_train, "import": step_import}
+def step_absorbed(args) -> dict:
+    """For each section of the analogy set: the share of its words' occurrences
+    that the phrases join into phrase tokens (so that the single word has
+    fewer examples left), and how many of its words fall out of the 30,000
+    most frequent tokens once joined."""
+    from collections import Counter
+
+    from w2v.corpus import Corpus
+    from w2v.phrases import Phrases
+    sections, words = {}, set()
+    for line in open(ANALOGIES, encoding="utf-8"):
+        if line.startswith(":"):
+            name = line[1:].strip()
+            sections.setdefault(name, set())
+        elif line.strip():
+            sections[name].update(word.lower() for word in line.split())
+    for members in sections.values():
+        words |= members
+    phrases = Phrases.load(args.model)
+    raw, joined = Counter(), Counter()
+    with Corpus(args.corpus) as corpus:
+        for sentence in corpus:
+            raw.update(sentence)
+            joined.update(phrases.apply(sentence))
+    top_raw = {w for w, _ in raw.most_common(30_000)}
+    top_joined = {w for w, _ in joined.most_common(30_000)}
+    rows = {}
+    for name, members in sections.items():
+        before = sum(raw[w] for w in members)
+        after = sum(joined[w] for w in members)
+        rows[name] = {"words": len(members), "absorbed_share": round(1 - after / before, 4),
+                      "in_top30k_before": sum(w in top_raw for w in members),
+                      "in_top30k_after": sum(w in top_joined for w in members)}
+    worst = sorted(((1 - joined[w] / raw[w], w) for w in words if raw[w] >= 100), reverse=True)
+    return {"sections": rows,
+            "most_absorbed": [[w, round(share, 3), raw[w]] for share, w in worst[:25]]}
+
+
+STEPS = {"learn": step_learn, "train": step_train, "import": step_import,
+         "absorbed": step_absorbed}
 
 
 def run_step(args, step, **options) -> dict:
@@ -155,6 +197,9 @@ def main():
                         help="table bound of the pruned run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the report from the JSON of an earlier run, adding the "
+                             "absorption step if it is missing")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "phrases.md")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
@@ -167,6 +212,15 @@ def main():
         sys.exit(f"no corpus at {args.corpus}")
     WORK.mkdir(parents=True, exist_ok=True)
     model = WORK / "phrases.json"
+    if args.report_only:
+        results = json.loads(args.out.with_suffix(".json").read_text())
+        if "absorbed" not in results:
+            results["absorbed"] = run_step(args, "absorbed", model=model)
+            results["absorbed_command"] = " ".join(["python", "benchmarks/phrases.py",
+                                                    *sys.argv[1:]])
+        args.out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+        args.out.write_text(report(results))
+        return
     pruned_model = WORK / "phrases-pruned.json"
     results = {"command": " ".join(["python", "benchmarks/phrases.py", *sys.argv[1:]]),
                "machine": machine(), "corpus": str(args.corpus), "pruned_size": args.pruned_size,
@@ -187,6 +241,7 @@ def main():
     if not args.skip_training:
         results["train_plain"] = run_step(args, "train", workers=args.workers)
         results["train_phrases"] = run_step(args, "train", workers=args.workers, model=model)
+        results["absorbed"] = run_step(args, "absorbed", model=model)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     args.out.write_text(report(results))
     print(f"wrote {args.out}", file=sys.stderr)
@@ -261,6 +316,26 @@ def report(r) -> str:
             f"vocabulary, {phr['phrase_tokens_in_top30k']:,} of them among its 30,000 most "
             "frequent words.", "",
         ]
+    if "absorbed" in r:
+        absorbed = r["absorbed"]
+        lines += [
+            "## Where the analogy words go", "",
+            "For each section of the analogy set: the share of its words' occurrences that the "
+            "2-pass phrases join into phrase tokens (the single word keeps only the rest as "
+            "training examples), and how many of its words are among the 30,000 most frequent "
+            "tokens without and with the phrases"
+            + (f" (`{r['absorbed_command']}`, added after the run above)"
+               if "absorbed_command" in r else "") + ".", "",
+            "| section | words | occurrences joined into phrases | in top 30k without -> with |",
+            "|---|---|---|---|",
+        ]
+        for name, row in absorbed["sections"].items():
+            lines.append(f"| {name} | {row['words']} | {100 * row['absorbed_share']:.1f}% | "
+                         f"{row['in_top30k_before']} -> {row['in_top30k_after']} |")
+        lines += ["", "Analogy words (seen 100+ times) that lose the largest share of their "
+                  "occurrences to phrases: " + ", ".join(
+                      f"{w} ({100 * share:.0f}% of {n:,})"
+                      for w, share, n in absorbed["most_absorbed"]) + ".", ""]
     return "\n".join(lines) + "\n"
 
 

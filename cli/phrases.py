@@ -52,7 +52,7 @@ class _Thresholds(click.ParamType):
 @click.option("--max-vocab-size", default=DEFAULT_MAX_VOCAB_SIZE, show_default=True,
               type=click.IntRange(min=MIN_MAX_VOCAB_SIZE, max=2**31),
               help="Most words + pairs held while counting; beyond, the rarest are pruned "
-                   "as word2vec C does (about 16 bytes a pair, 100 a word).")
+                   "as word2vec C does (a pair takes 16-32 bytes, a word about 100).")
 @click.option("--save-model", type=click.Path(dir_okay=False), metavar="FILE",
               help="Also save the phrases (JSON), for w2v train --phrases FILE.")
 @click.option("--lowercase/--no-lowercase", default=True, show_default=True,

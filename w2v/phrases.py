@@ -47,6 +47,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import numbers
 import os
 import sys
 import time
@@ -191,7 +192,12 @@ class Phrases:
         given = self.threshold
         if given is None:
             given = DEFAULT_THRESHOLD.get(self.scoring, 0.0)
-        values = [given] if isinstance(given, (int, float)) else list(given)
+        if isinstance(given, numbers.Real):
+            values = [given]
+        elif isinstance(given, (list, tuple)):
+            values = list(given)
+        else:
+            raise SettingsError(f"threshold must be a number or a list of them, got {given!r}")
         if len(values) == 1:
             values = values * self.passes
         if len(values) != self.passes:
@@ -235,8 +241,9 @@ class Phrases:
                 raw_total = raw.tokens
                 report.done(f"pass {number}/{self.passes}: {_phrases(len(phrases))} from "
                             f"{stats.tokens:,} tokens in {format_duration(stats.seconds)}"
-                            + (f" (table pruned {stats.prunings:,} times: pairs seen fewer than "
-                               f"{stats.min_reduce} times may be missed)" if stats.prunings else ""))
+                            + (f" (table pruned {stats.prunings:,} times, last cut-off "
+                               f"{stats.min_reduce - 1}: counts are lower bounds, rare pairs may "
+                               "be missed)" if stats.prunings else ""))
         finally:
             if made:
                 source.close()
