@@ -126,7 +126,7 @@ def main():
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--epochs", default="1,2,3", help="w2v.spark on 2 partitions, and w2v")
     parser.add_argument("--rounds", type=int, default=None, help="w2v.spark rounds per epoch")
-    parser.add_argument("--skip", default="", help="comma-separated: mllib, spark4, single")
+    parser.add_argument("--skip", default="", help="comma-separated: mllib, spark4, coarse, single")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "spark.md")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -138,25 +138,28 @@ def main():
     load_before = os.getloadavg()
     spark = w2v.spark.start_session(args.master, conf={"spark.driver.memory": "2g",
                                                        "spark.sql.shuffle.partitions": "2"})
-    plan = [("w2v.spark", 2, e) for e in epochs]
+    # (tool, partitions or threads, epochs, rounds per epoch: None for the default)
+    plan = [("w2v.spark", 2, e, args.rounds) for e in epochs]
     if "spark4" not in skip:
-        plan.append(("w2v.spark", 4, max(epochs)))
+        plan.append(("w2v.spark", 4, max(epochs), args.rounds))
+    if "coarse" not in skip:  # the former default, rounds of 1M words a partition
+        plan.append(("w2v.spark", 2, max(epochs), 5))
     if "mllib" not in skip:
-        plan += [("MLlib", 1, 1), ("MLlib", 2, 1)]
+        plan += [("MLlib", 1, 1, None), ("MLlib", 2, 1, None)]
     if "single" not in skip:
-        plan += [("w2v, one machine", 2, e) for e in epochs]
+        plan += [("w2v, one machine", 2, e, None) for e in epochs]
     rows = []
     try:
-        for tool, parallel, passes in plan:
+        for tool, parallel, passes, rounds in plan:
             if tool == "w2v.spark":
-                seconds, kv = run_spark(path, spark, parallel, passes, args.rounds)
+                seconds, kv = run_spark(path, spark, parallel, passes, rounds)
             elif tool == "MLlib":
                 seconds, kv = run_mllib(path, spark, parallel, counts)
             else:
                 seconds, kv = run_single(path, passes, workers=parallel)
             analogy, wordsim = scores(kv)
-            rows.append((tool, parallel, passes, seconds, tokens * passes / seconds, analogy,
-                         wordsim))
+            rows.append((tool, parallel, passes, rounds, seconds, tokens * passes / seconds,
+                         analogy, wordsim))
             print(f"{tool:18} {parallel} x {passes} epochs: {seconds:6.1f} s  "
                   f"{tokens * passes / seconds:,.0f} words/s  analogy {analogy:5.2f}%  "
                   f"WordSim {wordsim:.4f}", flush=True)
@@ -183,11 +186,13 @@ def write(args, path, tokens, rows, load_before, load_after):
         "hierarchical softmax, no subsampling, 1 iteration. Seconds: wall time of the call, "
         "vocabulary and reading included, Spark session start excluded. Analogies: 30,000 most "
         "frequent words; both scores by w2v's evaluators.", "",
-        "| tool | partitions / threads | epochs | seconds | words/s | analogy % | WordSim-353 |",
-        "|---|---|---|---|---|---|---|",
+        "| tool | partitions / threads | epochs | rounds per epoch | seconds | words/s | "
+        "analogy % | WordSim-353 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for tool, parallel, passes, seconds, speed, analogy, wordsim in rows:
-        lines.append(f"| {tool} | {parallel} | {passes} | {seconds:.1f} | {speed:,.0f} | "
+    for tool, parallel, passes, rounds, seconds, speed, analogy, wordsim in rows:
+        shown = "-" if tool != "w2v.spark" else (rounds or "default")
+        lines.append(f"| {tool} | {parallel} | {passes} | {shown} | {seconds:.1f} | {speed:,.0f} | "
                      f"{analogy:.2f} | {wordsim:.4f} |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")

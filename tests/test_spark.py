@@ -6,6 +6,7 @@ is missing; CI installs both (.ci/run, the test extra).
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -271,7 +272,9 @@ def test_cli_trains_on_spark(tmp_path):
     done = run_cli("train", str(SAMPLE), "--spark", "local[2]", "-o", str(out), "--epochs", "2",
                    "--dim", "20", "--rounds-per-epoch", "2")
     assert done.returncode == 0, done.stderr
-    assert "round 4/4 (epoch 2/2)" in done.stderr
+    # Two rounds an epoch, the first epoch's first cut finer (warm-up rounds).
+    last = re.findall(r"round (\d+)/(\d+) \(epoch (\d+)/2\)", done.stderr)[-1]
+    assert last[0] == last[1] and last[2] == "2" and int(last[1]) >= 4
     assert "Error" not in done.stderr and "WARN" not in done.stderr
     model = w2v.load(out)
     assert model.epochs_trained_ == 2 and model.dim == 20
@@ -287,3 +290,20 @@ def test_cli_mistakes_are_one_error_line(tmp_path, args, message):
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and message in errors[0], done.stderr
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+
+
+def test_first_epoch_starts_with_short_rounds_and_covers_every_batch_once():
+    from types import SimpleNamespace
+
+    from w2v.spark.training import _rounds_of_epoch
+
+    words = np.array([[70, 50, 40], [60, 50, 40]])            # 2 partitions x 3 shares
+    first_share = np.array([[10] * 7, [10] * 6 + [0]])        # share 0's batches, 0-padded
+    prepared = SimpleNamespace(words=words, first_share=first_share)
+    warm = list(_rounds_of_epoch(prepared, warm_up=True))
+    assert [b for _, b, _ in warm[:3]] == [(0, 1), (1, 3), (3, None)]  # 1, 2, then the rest
+    assert [s for s, _, _ in warm] == [0, 0, 0, 1, 2]
+    assert sum(w for s, _, w in warm if s == 0) == words[:, 0].sum()
+    assert [w for _, _, w in warm] == [20, 40, 70, 100, 80]
+    later = list(_rounds_of_epoch(prepared, warm_up=False))
+    assert later == [(0, (0, None), 130), (1, (0, None), 100), (2, (0, None), 80)]

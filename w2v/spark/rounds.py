@@ -66,6 +66,8 @@ class RoundPlan:
     ----------
     share : int
         Which of a partition's batches train in this round: those tagged ``share``.
+    batches : (int, int or None)
+        Of those, the slice that trains (a warm-up round trains part of a share).
     serial : int
         Rounds of this model trained before (seeds each partition's draws).
     words_before : int
@@ -87,6 +89,7 @@ class RoundPlan:
     eta_start: float
     eta_end: float
     contraction: float
+    batches: tuple[int, int | None] = (0, None)
 
     def eta(self, done: float) -> float:
         """Learning rate after ``done`` words of the run (eq. 22)."""
@@ -184,6 +187,7 @@ def train_share(settings: Settings, plan: RoundPlan, vectors, tables, partition:
     noise alias table, the noise distribution). Yields one `Update`.
     """
     batches = [(ids, ends) for share, ids, ends in items if share == plan.share]
+    batches = batches[slice(*plan.batches)]
     W_in_start, W_out_start = vectors.value
     keep, accept, alias, noise = tables.value
     dim = W_in_start.shape[1]

@@ -40,9 +40,12 @@ from .vocab import vocabulary_of
 __all__ = ["CONTRACTION", "ROUND_WORDS", "train"]
 
 #: Words each partition trains in a round, by default: rounds per epoch are
-#: chosen so (at least `MIN_ROUNDS`): each round costs a broadcast of the
-#: vectors and a merge of the rows changed.
-ROUND_WORDS = 1_000_000
+#: chosen so (at least `MIN_ROUNDS`). Each round costs a broadcast of the
+#: vectors and a merge of the rows changed, and what partitions learn in a
+#: round they learn apart: on 10M tokens, 3 epochs, 2 partitions, rounds of
+#: 1M words ended 2.4-3.3 analogy points below one machine, rounds of 156k
+#: words 0.4 (benchmarks/results/spark.md).
+ROUND_WORDS = 150_000
 MIN_ROUNDS = 4
 MAX_ROUNDS = 10_000
 #: ``a`` of eq. 27 per unit of learning rate: how far one update moves a row
@@ -60,6 +63,7 @@ class Prepared:
     shares: object           # RDD of (share, ids, ends), persisted
     words: np.ndarray        # (partitions, rounds) words of each partition in each round
     index: object            # the broadcast vocabulary index
+    first_share: np.ndarray  # (partitions, batches) words of each batch of share 0, 0-padded
 
     def release(self) -> None:
         self.shares.unpersist()
@@ -215,13 +219,16 @@ def _prepare(source, model: Word2Vec, partitions: int, rounds_per_epoch: int) ->
         counted = shares.mapPartitionsWithIndex(partial(
             _words_per_share, rounds_per_epoch, model.sg)).collect()
     words = np.zeros((partitions, rounds_per_epoch), dtype=np.int64)
-    for partition, share, count in counted:
-        words[partition, share] = count
+    first_share = np.zeros((partitions, max(len(batch) for _, _, batch in counted)),
+                           dtype=np.int64)
+    for partition, counts, batch in counted:
+        words[partition] = counts
+        first_share[partition, :len(batch)] = batch
     if not words.sum():
         shares.unpersist()
         index.destroy()
         raise CorpusError("no word of the corpus is in the vocabulary: nothing to train on")
-    return Prepared(shares, words, index)
+    return Prepared(shares, words, index, first_share)
 
 
 def _batches_of_partition(kind, lowercase, max_length, index, batch_words, rows):
@@ -241,13 +248,16 @@ def _tag_shares(rounds_per_epoch, batches):
 
 
 def _words_per_share(rounds_per_epoch, sg, partition, items):
-    """Runs on an executor: words of each round's share of this partition;
-    also loads the compiled kernel, so that the first round is not slower."""
-    words = [0] * rounds_per_epoch
+    """Runs on an executor: words of each round's share of this partition,
+    and of each batch of share 0 (the warm-up rounds cut it finer); also
+    loads the compiled kernel, so that the first round is not slower."""
+    words, first = [0] * rounds_per_epoch, []
     for share, ids, _ in items:
         words[share] += len(ids)
+        if share == 0:
+            first.append(len(ids))
     _warm_up(sg)
-    return [(partition, share, count) for share, count in enumerate(words)]
+    return [(partition, words, first)]
 
 
 def _warm_up(sg: bool) -> None:
@@ -298,7 +308,10 @@ def _train_rounds(model: Word2Vec, prepared: Prepared, run: dict, progress, on_e
     first, epochs, per_epoch = run["completed"], run["epochs"], run["words_per_epoch"]
     total = per_epoch * epochs
     round_words = prepared.words.sum(axis=0)
-    report = RoundProgress(progress, total_rounds=(epochs - first) * len(round_words),
+    fresh = model.epochs_trained_ == 0 and first == 0
+    planned = sum(len(list(_rounds_of_epoch(prepared, fresh and epoch == 0)))
+                  for epoch in range(first, epochs))
+    report = RoundProgress(progress, total_rounds=planned,
                            epochs=epochs, words=total - first * per_epoch)
     history = list(model.loss_history_)
     history_step = max(total // HISTORY_POINTS, 1)
@@ -306,14 +319,15 @@ def _train_rounds(model: Word2Vec, prepared: Prepared, run: dict, progress, on_e
         for epoch in range(first, epochs):
             done = epoch * per_epoch
             pairs = 0
-            for share, words in enumerate(round_words):
+            for share, batches, words in _rounds_of_epoch(prepared, fresh and epoch == 0):
                 if not words:
                     continue
                 eta_mid = _eta(model, done + words / 2, total)
-                plan = rounds.RoundPlan(share, (model.epochs_trained_ + epoch - first)
-                                        * len(round_words) + share, done, int(words), total,
+                serial = ((model.epochs_trained_ + epoch - first) * len(round_words)
+                          + share) * 64 + batches[0].bit_length()
+                plan = rounds.RoundPlan(share, serial, done, int(words), total,
                                         model.start_alpha, model.end_alpha,
-                                        CONTRACTION * eta_mid)
+                                        CONTRACTION * eta_mid, batches)
                 update = _train_round(model, prepared, settings, plan, tables)
                 done += update.words
                 pairs += update.pairs
@@ -332,6 +346,31 @@ def _train_rounds(model: Word2Vec, prepared: Prepared, run: dict, progress, on_e
     finally:
         tables.destroy()
         model.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+
+
+def _rounds_of_epoch(prepared: Prepared, warm_up: bool):
+    """(share, batch slice, words of all partitions) of each round of an epoch.
+
+    In the first epoch of a new run the first share is cut into rounds of 1,
+    2, 4, ... batches: partitions that start from the same random vectors
+    drift apart fastest at the start, when every step moves the vectors most,
+    and vectors averaged from partitions that drifted apart lose what each
+    learned (docs/derivation.md, section 10.4). A few short rounds keep them
+    together until the vectors have taken shape.
+    """
+    shares = prepared.words.sum(axis=0)
+    start = 0
+    if warm_up:
+        per_batch = prepared.first_share.sum(axis=0)
+        size = 1
+        while start + size < len(per_batch):
+            yield 0, (start, start + size), int(per_batch[start:start + size].sum())
+            start, size = start + size, 2 * size
+        yield 0, (start, None), int(per_batch[start:].sum())
+    else:
+        yield 0, (0, None), int(shares[0])
+    for share in range(1, len(shares)):
+        yield share, (0, None), int(shares[share])
 
 
 def _eta(model: Word2Vec, done: float, total: int) -> float:
