@@ -649,11 +649,16 @@ def test_cli_trains_on_what_a_late_writer_puts_in_a_fifo_or_pipe(tmp_path, file_
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     model = tmp_path / "m.w2v"
+    errors = tmp_path / "stderr"
+    # The writer comes once w2v says it is waiting (at most 60 s later), not
+    # after a fixed delay that a slow start-up on a loaded machine can outlast.
+    late = f"for i in $(seq 600); do grep -q waiting {errors} 2>/dev/null && break; sleep 0.1; done"
     command, waited_for = {
-        "fifo": (f"(sleep 2; cat {text_file} > {fifo}) & $W2V train {fifo} -o {model} {TRAIN}; "
-                 "status=$?; wait; exit $status", f"the FIFO {fifo}"),
-        "stdin": (f"(sleep 2; cat {text_file}) | $W2V train - -o {model} {TRAIN}",
-                  "standard input"),
+        "fifo": (f"({late}; cat {text_file} > {fifo}) & $W2V train {fifo} -o {model} {TRAIN} "
+                 f"2> {errors}; status=$?; wait; cat {errors} >&2; exit $status",
+                 f"the FIFO {fifo}"),
+        "stdin": (f"({late}; cat {text_file}) | $W2V train - -o {model} {TRAIN} 2> {errors}; "
+                  f"status=$?; cat {errors} >&2; exit $status", "standard input"),
     }[through]
     done = shell(command, timeout=120)
     assert done.returncode == 0, done.stderr
