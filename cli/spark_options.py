@@ -42,7 +42,7 @@ def spark_options(command):
                           "cluster's cores]"),
         click.option("--rounds-per-epoch", type=click.IntRange(min=1),
                      help="With --spark: times per epoch the partitions merge their vectors  "
-                          "[default: one per million words a partition trains, at least 4]"),
+                          "[default: one per 150,000 words a partition trains, at least 4]"),
         click.option("--column", metavar="NAME",
                      help="With --spark: the Parquet column to train on, when it has several."),
     ]
