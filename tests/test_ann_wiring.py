@@ -126,3 +126,17 @@ def test_recommend_command_reads_the_index(indexed):
     assert done.returncode == 0, done.stderr
     exact = w2v.load(indexed).recommend(["i1", "i2"], topn=3, exact=True)
     assert all(item in done.stdout for item, _ in exact)
+
+
+def test_saving_beside_what_cannot_be_deleted_warns_and_keeps_the_model(tmp_path):
+    path = tmp_path / "items.w2v"
+    graph, meta = index_paths(path, "ip")
+    meta.mkdir()  # not an index: a folder where its description would be
+    graph.write_bytes(b"old graph")
+    model = Item2Vec(dim=8, epochs=1, seed=1).train(sessions(users=20), progress=None)
+    with pytest.warns(UserWarning, match="could not be deleted"):
+        model.save(path)
+    assert not graph.exists() and meta.is_dir()
+    assert Word2Vec.load(path).vocab_.words == model.vocab_.words
+    with pytest.raises(ModelFormatError, match="cannot be used"):
+        w2v.load(path)

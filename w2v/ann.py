@@ -475,9 +475,17 @@ def drop_stale_indexes(model_path, matrices: dict) -> list[Path]:
         if vectors is not None and _digest_on_record(meta) == vectors_digest(vectors):
             continue
         for path in (meta, graph):  # the description first: a graph alone is never used
-            if os.path.lexists(path):
+            if not os.path.lexists(path):
+                continue
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    raise IsADirectoryError(errno.EISDIR, "a folder, not an index file")
                 os.unlink(path)
                 dropped.append(path)
+            except OSError as error:
+                # The model is saved; what is left beside it is refused when loaded.
+                warnings.warn(f"{path} is left from other vectors and could not be deleted "
+                              f"({error.strerror or error}); delete it", stacklevel=3)
     return dropped
 
 
