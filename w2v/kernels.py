@@ -386,29 +386,53 @@ def _train_skipgram_minibatch(W_in, W_out, ids, sentence_ends, keep_prob, accept
                 for k in range(dim):
                     U[t, k] = u[k]
                     dU[t, k] = 0.0
-            # One pass over the window's inputs: s_bt = x_b . u_t, then
+            # One pass over the window's inputs, two at a time (each row of U
+            # loaded once serves both): s_bt = x_b . u_t, then
             # g_bt = eta (sigma(s_bt) - y_t) (eqs. 29, 30) goes at once into
             # dX = G U and dU = G^T X (eqs. 31, 32); no row is written yet, so
             # every product is taken at the snapshot.
             b = 0
-            for j in range(lo, hi):
+            j = lo
+            while b < B:
                 if j == i:
-                    continue
-                x = W_in[kept[j]]
+                    j += 1
+                x1 = W_in[kept[j]]
+                j += 1
+                two = b + 1 < B
+                if two:
+                    if j == i:
+                        j += 1
+                    x2 = W_in[kept[j]]
+                    j += 1
+                else:
+                    x2 = x1
                 for k in range(dim):
                     dX[b, k] = 0.0
+                    dX[b + 1 if two else b, k] = 0.0
                 for t in range(T):
-                    s = np.float32(0.0)
+                    s1 = np.float32(0.0)
+                    s2 = np.float32(0.0)
                     for k in range(dim):
-                        s += U[t, k] * x[k]
-                    sig, neg_log_sig = _sigmoid_and_loss(s)
+                        s1 += U[t, k] * x1[k]
+                        s2 += U[t, k] * x2[k]
                     label = np.float32(1.0) if t == 0 else np.float32(0.0)
-                    loss += neg_log_sig + (1.0 - label) * s
-                    g = eta * (sig - label)
-                    for k in range(dim):
-                        dX[b, k] += g * U[t, k]
-                        dU[t, k] += g * x[k]
-                b += 1
+                    sig1, nls1 = _sigmoid_and_loss(s1)
+                    loss += nls1 + (1.0 - label) * s1
+                    g1 = eta * (sig1 - label)
+                    if two:
+                        sig2, nls2 = _sigmoid_and_loss(s2)
+                        loss += nls2 + (1.0 - label) * s2
+                        g2 = eta * (sig2 - label)
+                        for k in range(dim):
+                            u = U[t, k]
+                            dX[b, k] += g1 * u
+                            dX[b + 1, k] += g2 * u
+                            dU[t, k] += g1 * x1[k] + g2 * x2[k]
+                    else:
+                        for k in range(dim):
+                            dX[b, k] += g1 * U[t, k]
+                            dU[t, k] += g1 * x1[k]
+                b += 2 if two else 1
             # the updates, added back; a row met twice gets both (eq. 33)
             for t in range(T):
                 u = _output_row(W_out, hot_rows, targets[t])

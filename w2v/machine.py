@@ -69,19 +69,3 @@ def l2_cache_bytes(cache: Path = CPU_CACHE) -> int | None:
         return None
     return None
 
-
-def release_free_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc's malloc_trim).
-
-    Counting a large corpus's words fills millions of small Python objects;
-    once they are freed the process keeps most of their pages unless asked,
-    and training's own memory (the vectors, numba's code) comes on top: on the
-    shared 34.8M-token corpus this lowered the peak RSS of training by about
-    10 MB (benchmarks/results/peak-rss.md). Does nothing where glibc is absent."""
-    import ctypes
-    import ctypes.util
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows)
-        pass

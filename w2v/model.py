@@ -50,7 +50,8 @@ HISTORY_POINTS = 200
 HOT_ROWS_BYTES = min(machine.l2_cache_bytes() or 1 << 20, 8 << 20)
 LIMIT_EPOCHS = settings.LIMITS["epochs"]
 # Centre words per step of the minibatched CBOW kernel (``minibatch=True``);
-# a tunable (benchmarks/results/minibatch.md measures 1 to 16).
+# a tunable: groups of 4 and 8 lost 1-4 analogy points against groups of 1
+# (which match the per-pair kernel), benchmarks/results/minibatch.md.
 CBOW_GROUP = 4
 
 
@@ -242,7 +243,6 @@ class Word2Vec:
             raise type(error)(f"{error} ({dropped:,} tokens longer than {MAX_TOKEN_CHARS:,} "
                               "characters were left out: is the text split into words?)") from None
         self._check_memory(len(vocab))
-        machine.release_free_memory()  # the counting pass left freed pages: hand them back
         shape = (len(vocab), self.dim)
         try:
             rng = np.random.default_rng(self.seed)
