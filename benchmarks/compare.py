@@ -107,6 +107,22 @@ def ratios(rows):
     return "\n".join(out)
 
 
+def scaling(rows):
+    """Words/s by worker count for each tool and mode, and the gain over one worker."""
+    out = []
+    for tool, mode in sorted({(r["tool"], r["mode"]) for r in rows}):
+        speeds = {}
+        for r in rows:
+            if (r["tool"], r["mode"]) == (tool, mode):
+                speeds.setdefault(r["workers"], []).append(r["words_per_second"])
+        mean = {w: sum(v) / len(v) for w, v in sorted(speeds.items())}
+        one = mean.get(1)
+        out.append(f"- {tool} {mode}: " + ", ".join(
+            f"{w} worker(s) {v:,.0f} words/s" + (f" ({v / one:.2f}x)" if one else "")
+            for w, v in mean.items()))
+    return "\n".join(out)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "corpus-en.sentences.txt.xz")
@@ -174,7 +190,8 @@ def main():
               f"share_noise {args.share_noise} (w2v), "
               f"{args.epochs} epochs; analogies over the 30,000 most "
               f"frequent words; every tool scored by w2v's evaluators.\n\n"
-              f"{table(runs)}\n\n{ratios(runs)}\n")
+              f"{table(runs)}\n\n{ratios(runs)}\n"
+              + (f"\nScaling:\n\n{scaling(runs)}\n" if args.scaling else ""))
     out.write_text(report)
     out.with_suffix(".json").write_text(json.dumps(runs, indent=1))
     print(report)
