@@ -140,3 +140,13 @@ def test_saving_beside_what_cannot_be_deleted_warns_and_keeps_the_model(tmp_path
     assert Word2Vec.load(path).vocab_.words == model.vocab_.words
     with pytest.raises(ModelFormatError, match="cannot be used"):
         w2v.load(path)
+
+
+def test_an_index_whose_description_names_the_other_metric_is_refused(indexed, tmp_path):
+    path = tmp_path / "items.w2v"
+    for source in [indexed, *index_files(indexed)]:
+        shutil.copy(source, tmp_path / source.name)
+    _, meta = index_paths(path, "ip")
+    meta.write_text(meta.read_text().replace('"metric": "ip"', '"metric": "cosine"'))
+    with pytest.raises(ModelFormatError, match="a cosine index where an ip one belongs"):
+        w2v.load(path)

@@ -365,7 +365,7 @@ class VectorIndex:
             handle.write("\n")
 
     @classmethod
-    def load(cls, path, vectors, *, model=None) -> VectorIndex:
+    def load(cls, path, vectors, *, model=None, metric: str | None = None) -> VectorIndex:
         """Read an index saved by `save`, for these ``vectors``.
 
         Parameters
@@ -376,6 +376,8 @@ class VectorIndex:
             The vectors it was built from (the model's).
         model : str, optional
             The model's path, to name in messages.
+        metric : {"cosine", "ip"}, optional
+            The metric the index must have (its file name's, beside a model).
 
         Raises
         ------
@@ -390,6 +392,9 @@ class VectorIndex:
         vectors = _check_vectors(vectors)
         refuse = _refusal(path, model)
         meta = _read_meta(_meta_path(path), refuse)
+        if metric is not None and meta["metric"] != metric:
+            raise refuse(f"it is {'an' if meta['metric'] == 'ip' else 'a'} {meta['metric']} "
+                         f"index where {'an' if metric == 'ip' else 'a'} {metric} one belongs")
         if (meta["rows"], meta["dim"]) != vectors.shape:
             raise refuse(f"it indexes {meta['rows']} x {meta['dim']} vectors, but the model "
                          f"has {vectors.shape[0]} x {vectors.shape[1]}")
@@ -454,7 +459,7 @@ def load_index_beside(model_path, vectors, metric: str = "cosine") -> VectorInde
     except MissingDependencyError as error:
         warnings.warn(f"{graph} is not used: {error}; queries are exact", stacklevel=2)
         return None
-    return VectorIndex.load(graph, vectors, model=model_path)
+    return VectorIndex.load(graph, vectors, model=model_path, metric=_check_metric(metric))
 
 
 def drop_stale_indexes(model_path, matrices: dict) -> list[Path]:

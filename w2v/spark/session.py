@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -181,7 +184,25 @@ def start_session(master: str, app_name: str = "w2v", conf: dict | None = None):
         context = SparkContext(conf=spark_conf, gateway=_gateway(spark_conf))
         session = SparkSession(context)
     context.setLogLevel(_log_level().upper())
+    _plain_interrupts()
     return session
+
+
+def _plain_interrupts() -> None:
+    """Ctrl-C as a plain KeyboardInterrupt. PySpark's own handler cancels the
+    jobs by calling into the JVM from inside the call it interrupts, which
+    fails on py4j's connection and prints its tracebacks; the caller's
+    ``finally`` blocks stop the session, and stopping it cancels the jobs."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not os.environ.get("W2V_DEBUG"):
+        # py4j reports an interrupted call on its own logger and on the root one.
+        logging.getLogger("py4j").setLevel(logging.CRITICAL)
+        logging.getLogger().addFilter(_not_from_py4j)
+
+
+def _not_from_py4j(record: logging.LogRecord) -> bool:
+    return f"{os.sep}py4j{os.sep}" not in record.pathname
 
 
 def _gateway(conf):
