@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import click
 
+from w2v.spark.training import MAX_ROUNDS
+
 from .run import train_and_save
 
 #: The options this module adds, as the command functions receive them.
@@ -40,7 +42,7 @@ def spark_options(command):
         click.option("--partitions", type=click.IntRange(min=1),
                      help="With --spark: partitions training side by side  [default: the "
                           "cluster's cores]"),
-        click.option("--rounds-per-epoch", type=click.IntRange(min=1),
+        click.option("--rounds-per-epoch", type=click.IntRange(1, MAX_ROUNDS),
                      help="With --spark: times per epoch the partitions merge their vectors  "
                           "[default: one per 150,000 words a partition trains, at least 4]"),
         click.option("--column", metavar="NAME",

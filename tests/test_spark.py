@@ -307,3 +307,12 @@ def test_first_epoch_starts_with_short_rounds_and_covers_every_batch_once():
     assert [w for _, _, w in warm] == [20, 40, 70, 100, 80]
     later = list(_rounds_of_epoch(prepared, warm_up=False))
     assert later == [(0, (0, None), 130), (1, (0, None), 100), (2, (0, None), 80)]
+
+
+def test_partitions_beyond_the_words_are_cut_with_a_warning():
+    from w2v.spark.training import SHARE_BATCH_WORDS, _useful_partitions
+
+    with pytest.warns(UserWarning, match="100,000 partitions for 25,000 words: training on 3"):
+        assert _useful_partitions(100_000, 25_000) == 3
+    assert _useful_partitions(2, 25_000) == 2
+    assert _useful_partitions(4, SHARE_BATCH_WORDS * 4) == 4

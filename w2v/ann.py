@@ -264,7 +264,8 @@ class VectorIndex:
             The exact cosine or inner product of each; -inf after the end.
         """
         queries = self._check_queries(queries)
-        k = _whole("k", k, 1, 1 << 31)
+        # More than every row is every row: k is cut to the rows, as exact search does.
+        k = min(_whole("k", k, 1, float("inf")), self.rows)
         banned = _exclusions(exclude, len(queries), self.rows)
         ids = np.full((len(queries), k), -1, dtype=np.int64)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)

@@ -37,7 +37,7 @@ JAVA_NEEDED = {3: 8, 4: 17}
 CONNECT_TIMEOUT = 5.0
 
 # Master URLs Spark understands (its SparkContext.createTaskScheduler).
-_LOCAL = re.compile(r"local(\[(\*|\d+)(,\s*\d+)?\])?$")
+_LOCAL = re.compile(r"local(\[(\*|0*[1-9]\d*)(,\s*\d+)?\])?$")  # at least one thread
 _LOCAL_CLUSTER = re.compile(r"local-cluster\[\d+,\s*\d+,\s*\d+\]$")
 _STANDALONE = re.compile(r"spark://([^,/]+)(,[^,/]+)*/?$")
 _OTHER_MASTERS = re.compile(r"(yarn|k8s://.+|mesos://.+)$")

@@ -19,6 +19,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from functools import partial
 
@@ -126,6 +127,7 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
     stats = SparkReadStats()
     if model.vocab_ is None:
         _count_vocabulary(model, source, stats)
+    partitions = _useful_partitions(partitions, model.vocab_.total_count)
     _check_driver_memory(model, partitions)
     rounds_per_epoch = _rounds(rounds_per_epoch, model.vocab_.total_count, partitions)
     started = time.perf_counter()
@@ -146,6 +148,17 @@ def _partitions(session, partitions) -> int:
     if partitions is None:
         return max(int(session.sparkContext.defaultParallelism), 1)
     return checks.whole_number("partitions", partitions, high=1_000_000)
+
+
+def _useful_partitions(partitions: int, words: int) -> int:
+    """At most one partition per `SHARE_BATCH_WORDS` words: more would train
+    nothing, and each still costs a task in every round."""
+    useful = max(1, math.ceil(words / SHARE_BATCH_WORDS))
+    if partitions > useful:
+        warnings.warn(f"{partitions:,} partitions for {words:,} words: training on {useful:,} "
+                      f"(one per {SHARE_BATCH_WORDS:,} words)", stacklevel=3)
+        return useful
+    return partitions
 
 
 def _rounds(rounds_per_epoch, words: int, partitions: int) -> int:
