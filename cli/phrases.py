@@ -70,6 +70,9 @@ def phrases(corpus, output, threshold, min_count, passes, scoring, delta, max_vo
             raise click.ClickException("standard output is closed: nowhere to write the corpus")
     else:
         check_writable(output, reads=corpus)
+    if save_model == "-":
+        raise click.UsageError("--save-model needs a file name (standard output carries the "
+                               "text, with -o -)")
     if save_model is not None:
         check_writable(save_model, reads=corpus)
         if output != "-" and Path(save_model).resolve() == Path(output).resolve():

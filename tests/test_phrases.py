@@ -366,3 +366,18 @@ def test_cli_train_with_phrases(tmp_path):
                tmp_path / "n.w2v")
     assert done.returncode == 2 and b"--phrases cannot be used with --spark" in done.stderr
     assert not (tmp_path / "n.w2v").exists()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace('"min_count": ', '"min_count": 1' + "0" * 5000 + ", \"x\": ", 1),
+     "is damaged"),
+    (lambda t: t.replace('"min_count": ', '"min_count": 7, "min_count": ', 1),
+     "the field 'min_count' is given twice"),
+])
+def test_hostile_phrase_files_name_the_file_and_the_field(tmp_path, edit, message):
+    path = tmp_path / "p.json"
+    Phrases(min_count=1, threshold=0.1).learn([["new", "york"]] * 5).save(path)
+    path.write_text(edit(path.read_text()))
+    with pytest.raises(ModelFormatError, match=message) as caught:
+        Phrases.load(path)
+    assert str(path) in str(caught.value) and len(str(caught.value)) < 300

@@ -671,6 +671,14 @@ def _read_json(path):
                                f"column {error.colno}") from None
     except RecursionError:
         raise ModelFormatError(f"{path} is damaged: nested too deeply") from None
+    except ModelFormatError as error:  # from the hooks below, which do not know the path
+        raise ModelFormatError(f"{path}: {error}") from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise ModelFormatError(f"{path} is damaged: {_short(str(error))}") from None
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _no_constant(name):
@@ -680,7 +688,9 @@ def _no_constant(name):
 def _no_repeated_keys(pairs):
     data = dict(pairs)
     if len(data) != len(pairs):
-        raise ModelFormatError("a field is given twice")
+        seen = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ModelFormatError(f"the field {_short(repr(twice))} is given twice")
     return data
 
 
@@ -775,4 +785,4 @@ def _check_delimiter(delimiter, error_class) -> None:
     if (not isinstance(delimiter, str) or not 1 <= len(delimiter) <= _MAX_DELIMITER_CHARS
             or any(c.isspace() for c in delimiter)):
         raise error_class(f"the delimiter must be 1 to {_MAX_DELIMITER_CHARS} characters without "
-                          f"spaces, got {delimiter!r}")
+                          f"spaces, got {_short(repr(delimiter))}")
