@@ -25,7 +25,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 from .model import Word2Vec
 from .topk import top_k
@@ -366,6 +365,8 @@ class Item2Vec(Word2Vec):
             banned = set(known) | {index[item] for item in excluded if item in index}
             seen_rows += [r] * len(banned)
             seen_cols += banned
+        from scipy import sparse  # here, not at import: training a word model never needs it
+
         shape = (len(histories), len(index))
         # A repeated item's weights add up (csr_matrix sums duplicates).
         weights = sparse.csr_matrix((values, (rows, cols)), shape=shape, dtype=np.float32)
