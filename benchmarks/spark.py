@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import lzma
 import os
-import platform
 import shlex
 import sys
 import time
@@ -40,6 +39,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import w2v  # noqa: E402
 import w2v.spark  # noqa: E402
+from compare import machine  # noqa: E402  (the same machine line as the peers' benchmark)
 
 SHARED = HERE.parent.parent / "shared" / "data"
 CORPUS = SHARED / "corpus" / "corpus-en.sentences.txt.xz"
@@ -101,16 +101,6 @@ def run_mllib(path, spark, partitions, counts):
     words = [row["word"] for row in rows]
     vectors = np.array([row["vector"].toArray() for row in rows], dtype=np.float32)
     return seconds, w2v.KeyedVectors(words, vectors)
-
-
-def machine() -> str:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def versions() -> str:
