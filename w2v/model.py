@@ -73,8 +73,9 @@ class Word2Vec:
         Noise words drawn per positive example.
     share_noise : bool
         Skip-gram only: draw the noise words once per centre word and use them
-        for all its context words (Ji et al. 2016): about 15% faster, but about
-        one analogy point worse in our measurements (docs/derivation.md, 4.5).
+        for all its context words (Ji et al. 2016): about 15% faster; one
+        analogy point worse on the full corpus once, +0.8 on 10M tokens another
+        time, within the run-to-run spread there (docs/derivation.md, 4.5).
         False (default) draws them afresh for every pair, as word2vec does.
     minibatch : bool
         Train with the minibatched kernels (HogBatch, Ji et al. 2016;
