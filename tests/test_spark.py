@@ -310,9 +310,11 @@ def test_first_epoch_starts_with_short_rounds_and_covers_every_batch_once():
 
 
 def test_partitions_beyond_the_words_are_cut_with_a_warning():
-    from w2v.spark.training import SHARE_BATCH_WORDS, _useful_partitions
+    from w2v.spark.training import PARTITION_WORDS, _useful_partitions
 
-    with pytest.warns(UserWarning, match="100,000 partitions for 25,000 words: training on 3"):
-        assert _useful_partitions(100_000, 25_000) == 3
-    assert _useful_partitions(2, 25_000) == 2
-    assert _useful_partitions(4, SHARE_BATCH_WORDS * 4) == 4
+    with pytest.warns(UserWarning, match="100,000 partitions for 250 words: training on 3"):
+        assert _useful_partitions(100_000, 250) == 3
+    with pytest.warns(UserWarning, match="training on 1"):
+        assert _useful_partitions(8, 1) == 1
+    assert _useful_partitions(2, 720) == 2
+    assert _useful_partitions(4, PARTITION_WORDS * 4) == 4

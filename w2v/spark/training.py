@@ -52,6 +52,8 @@ MAX_ROUNDS = 10_000
 #: ``a`` of eq. 27 per unit of learning rate: how far one update moves a row
 #: towards where its updates lead (see docs/derivation.md, section 10).
 CONTRACTION = 0.04
+#: Words a partition needs at least (fewer partitions are used on less text).
+PARTITION_WORDS = 100
 #: Words per cached batch at most: a round's share of a partition is some
 #: batches, so they must be small enough to divide evenly into rounds.
 SHARE_BATCH_WORDS = 10_000
@@ -151,12 +153,12 @@ def _partitions(session, partitions) -> int:
 
 
 def _useful_partitions(partitions: int, words: int) -> int:
-    """At most one partition per `SHARE_BATCH_WORDS` words: more would train
-    nothing, and each still costs a task in every round."""
-    useful = max(1, math.ceil(words / SHARE_BATCH_WORDS))
+    """At most one partition per `PARTITION_WORDS` words: more would have
+    nothing to train, and each still costs a task in every round."""
+    useful = max(1, math.ceil(words / PARTITION_WORDS))
     if partitions > useful:
         warnings.warn(f"{partitions:,} partitions for {words:,} words: training on {useful:,} "
-                      f"(one per {SHARE_BATCH_WORDS:,} words)", stacklevel=3)
+                      f"(one per {PARTITION_WORDS:,} words)", stacklevel=3)
         return useful
     return partitions
 
