@@ -1,40 +1,36 @@
-"""The ``Word2Vec`` trainer: vocabulary, training loop, saving and loading.
+"""The ``Word2Vec`` trainer: settings, vocabulary, training runs, saving and loading.
 
 In the scikit-learn manner the constructor only stores settings;
 ``build_vocab`` and ``train`` do the work, and what they learn ends in ``_``.
-The numerical work is in kernels.py; this module feeds it batches of word ids
-from a reader thread to one or more training threads, schedules the learning
-rate, and reports progress and loss.
+A run (epochs planned and done, words per epoch) is recorded in ``run_`` so
+that an interrupted one can be resumed; the threads that train it are in
+pipeline.py, the numerical work in kernels.py.
 """
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import math
 import os
-import queue
 import stat
 import sys
-import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from . import kernels, machine, modelfile, settings, spinlock, tables
-from .batches import BatchCache, make_batches
+from . import machine, modelfile, pipeline, settings, tables
+from .batches import make_batches
 from .corpus import MAX_TOKEN_CHARS, Corpus, corpus_files
 from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
                      VocabularyError, W2VError)
 from .keyedvectors import KeyedVectors
+from .pipeline import HISTORY_COLUMNS
 from .progress import Progress
-from .sampling import alias_table, seed_state
+from .sampling import alias_table
 from .vocab import Vocabulary
 
-# Columns of ``loss_history_``.
-HISTORY_COLUMNS = ("words", "epoch", "learning_rate", "loss")
 # Points kept in the loss history over a whole training run.
 HISTORY_POINTS = 200
 # With several workers, each keeps private copies of the output rows of the
@@ -373,189 +369,47 @@ class Word2Vec:
         return self
 
     def _train_epochs(self, sentences, progress, on_epoch_end):
-        """Run the kernel over the remaining epochs of ``self.run_``: one reader
-        thread makes batches, ``workers`` threads train on them (the kernel
-        releases the GIL), and this thread keeps the books. At the end of each
-        epoch the reader waits until every batch is trained, so that the
-        vectors are consistent when the epoch is checked and checkpointed."""
+        """Train the remaining epochs of ``self.run_`` in the threaded pipeline
+        (pipeline.py), keeping the model's books in step with the pipeline's."""
         run = self.run_
-        first, epochs, words_per_epoch = run["completed"], run["epochs"], run["words_per_epoch"]
-        total = words_per_epoch * epochs  # the schedule spans the whole run
-        eta0, eta1 = self.start_alpha, self.end_alpha
-        keep = self.vocab_.keep_probabilities(self.sample)
-        accept, alias = alias_table(self.vocab_.noise_distribution(self.ns_exponent))
-        jobs: queue.Queue = queue.Queue(maxsize=2 * self.workers)
-        results: queue.Queue = queue.Queue()
-        stop = threading.Event()
-        epoch_checked = threading.Event()
-        merge_lock = spinlock.new_lock()  # one for all workers: their hot-row merges (eq. 25)
+        schedule = pipeline.Schedule(run["completed"], run["epochs"], run["words_per_epoch"],
+                                     self.start_alpha, self.end_alpha)
+        ledger = pipeline.Ledger(schedule, self.words_trained_, self.loss_history_, progress,
+                                 HISTORY_POINTS)
 
-        def eta_at(done):  # linear decay over the run's words (eq. 22)
-            return eta0 - (eta0 - eta1) * min(done / total, 1.0)
+        def take_books():
+            self.words_trained_ = ledger.words_trained
+            self.loss_history_ = ledger.history_array()
 
-        def epoch_batches(epoch, cache):
-            if cache is None:
-                return self._batches(sentences)
-            if epoch == first:
-                return cache.record(self._batches(sentences))
-            return cache.replay() if cache.complete else self._batches(sentences)
-
-        def put(job) -> bool:
-            while not stop.is_set():
-                try:
-                    jobs.put(job, timeout=0.1)
-                    return True
-                except queue.Full:
-                    pass
-            return False
-
-        def read():
-            done = first * words_per_epoch
-            cache = BatchCache() if epochs - first > 1 else None
-            try:
-                for epoch in range(first, epochs):
-                    batches = 0
-                    for ids, ends in epoch_batches(epoch, cache):
-                        if not put((epoch, ids, ends, eta_at(done), eta_at(done + len(ids)))):
-                            return
-                        done += len(ids)
-                        batches += 1
-                    epoch_checked.clear()
-                    results.put(("epoch_end", epoch, batches))
-                    while not epoch_checked.wait(0.1):
-                        if stop.is_set():
-                            return
-            except BaseException as error:  # reported by the main thread
-                results.put(("error", error))
-            finally:
-                if cache is not None:
-                    cache.close()
-                for _ in range(self.workers):  # one end-of-work marker per worker
-                    while True:
-                        try:
-                            jobs.put(None, timeout=0.1)
-                            break
-                        except queue.Full:
-                            if not any(t.is_alive() for t in threads[1:]):
-                                break  # every worker has died: nobody would take it
-
-        def train(worker):
-            try:  # a worker that fails in any way ends the run with its error, never a hang
-                state = seed_state(self.seed, stream=worker + 1000 * self.epochs_trained_)
-                kept = np.empty(self.max_sentence_length, dtype=np.int32)
-                noise = np.empty((self._scratch_rows(), self.negative), dtype=np.int64)
-                dv = np.empty(self.dim, dtype=np.float32)
-                h = np.empty(self.dim, dtype=np.float32)
-                hot = min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim)) if self.workers > 1 else 0
-                hot_rows = np.empty((2, hot, self.dim), dtype=np.float32)
-                scratch = (kernels.MinibatchScratch(self.dim, self.window, self.negative,
-                                                    CBOW_GROUP) if self.minibatch else None)
-                while (job := jobs.get()) is not None:
-                    epoch, ids, ends, eta_start, eta_end = job
-                    if stop.is_set():
-                        continue
-                    data = (self.W_in_, self.W_out_, ids, ends, keep, accept, alias,
-                            self.window, self.shrink_windows)
-                    if self.minibatch:
-                        kernel = (kernels.train_skipgram_minibatch if self.sg
-                                  else kernels.train_cbow_minibatch)
-                        loss, pairs = kernel(*data, eta_start, eta_end, state, kept, noise, dv,
-                                             scratch, hot_rows, merge_lock)
-                    elif self.sg:
-                        loss, pairs = kernels.train_skipgram(
-                            *data, self.share_noise, eta_start, eta_end, state, kept, noise, dv,
-                            hot_rows)
-                    else:
-                        loss, pairs = kernels.train_cbow(
-                            *data, eta_start, eta_end, state, kept, noise, dv, h, hot_rows)
-                    results.put(("batch", epoch, len(ids), loss, pairs, eta_end))
-            except BaseException as error:
-                stop.set()
-                results.put(("error", error))
-            finally:
-                results.put(("done", worker))
-
-        threads = [threading.Thread(target=read, daemon=True)]
-        threads += [threading.Thread(target=train, args=(k,), daemon=True) for k in range(self.workers)]
-        for thread in threads:
-            thread.start()
-        history = list(self.loss_history_)
-        step = max(total // HISTORY_POINTS, 1)
-        done = 0  # words trained in this call
-        pairs_done = 0  # training examples in this call
-        interval = [0.0, 0]  # loss and pairs since the last history point
-        shown = [0.0, 0]  # ... and since the last progress line
-        trained = collections.Counter()  # batches trained per epoch
-        expected = {}  # batches per epoch, once the reader has made them all
-        running = self.workers
-        error = None
-
-        def finish_epoch(epoch):
-            nonlocal interval
-            if epoch == epochs - 1 and interval[1]:  # the last, partial interval
-                history.append((self.words_trained_, float(epochs), eta1, interval[0] / interval[1]))
-                interval = [0.0, 0]
-            self.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+        def epoch_done(epoch):  # no thread touches the vectors: check and checkpoint them
+            take_books()
             self._check_finite(epoch)
-            if pairs_done == 0:  # exiting 0 with untouched vectors would hide it
-                raise CorpusError(
-                    "nothing was learned: no word had a context word (every sentence has a single "
-                    "vocabulary word, or subsampling left none: on a tiny corpus, try sample=0)")
             run["completed"] = epoch + 1
             self.epochs_trained_ += 1
             if on_epoch_end is not None:
                 on_epoch_end(self)
-            epoch_checked.set()
 
         try:
-            while running:
-                try:
-                    message = results.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                kind, *fields = message
-                if kind == "done":
-                    running -= 1
-                elif kind == "error":
-                    error = error or fields[0]
-                    stop.set()
-                elif kind == "epoch_end":
-                    epoch, expected[epoch] = fields
-                    if trained[epoch] == expected[epoch]:
-                        finish_epoch(epoch)
-                else:
-                    epoch, words, loss, pairs, eta = fields
-                    if not math.isfinite(loss):
-                        self._check_finite(epoch, force=True)
-                    done += words
-                    self.words_trained_ += words
-                    trained[epoch] += 1
-                    pairs_done += pairs
-                    for acc in (interval, shown):
-                        acc[0] += loss
-                        acc[1] += pairs
-                    position = (first + done / words_per_epoch)  # epochs of the run done
-                    if done // step > (done - words) // step:
-                        history.append((self.words_trained_, position, eta,
-                                        interval[0] / max(interval[1], 1)))
-                        interval = [0.0, 0]
-                    if progress.update(done, epoch=epoch + 1, epochs=epochs, eta=eta,
-                                       loss=shown[0] / max(shown[1], 1),
-                                       force=position >= epochs):
-                        shown = [0.0, 0]
-                    if trained[epoch] == expected.get(epoch):
-                        finish_epoch(epoch)
-        except BaseException:
-            stop.set()
-            raise
+            pipeline.run(self._pipeline_setup(), lambda: self._batches(sentences), ledger,
+                         workers=self.workers, epoch_done=epoch_done,
+                         diverged=lambda epoch: self._check_finite(epoch, force=True))
         finally:
-            stop.set()
-            for thread in threads:
-                thread.join()
-            progress.close()
-            self.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
-        if error is not None:
-            raise error
+            take_books()  # an interrupted run keeps what it trained
+
+    def _pipeline_setup(self) -> pipeline.Setup:
+        """The vectors, tables and settings every training thread works with."""
+        keep = self.vocab_.keep_probabilities(self.sample)
+        accept, alias = alias_table(self.vocab_.noise_distribution(self.ns_exponent))
+        # Private copies of hot rows only pay when several workers share W_out.
+        hot = min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim)) if self.workers > 1 else 0
+        return pipeline.Setup(
+            W_in=self.W_in_, W_out=self.W_out_, keep=keep, accept=accept, alias=alias,
+            sg=self.sg, minibatch=self.minibatch, share_noise=self.share_noise,
+            window=self.window, shrink_windows=self.shrink_windows, negative=self.negative,
+            max_sentence_length=self.max_sentence_length, noise_rows=self._scratch_rows(),
+            hot_rows=hot, cbow_group=CBOW_GROUP, seed=self.seed,
+            # A new stream for every call, so that continued training draws afresh.
+            stream=1000 * self.epochs_trained_)
 
     def _check_finite(self, epoch, force=False):
         """Refuse to go on (or to be saved) with vectors that have diverged."""
