@@ -1,7 +1,8 @@
 """Training on Spark: the driver's loop over synchronisation rounds.
 
-The data are read once more after counting, turned into batches of word ids
-on the executors and cached there, each batch tagged with the round of the
+The text is read and tokenized once, by the counting pass, and cached on the
+executors as numbers (`w2v.spark.encoded`); those become batches of word ids,
+cached there too, each batch tagged with the round of the
 epoch it trains in (batch k of a partition in round k mod R). Then, for
 every round: the driver broadcasts the current vectors, every partition
 trains on its batches of the round from them (`w2v.spark.rounds`), the
@@ -26,7 +27,6 @@ from functools import partial
 import numpy as np
 
 from .. import settings as checks
-from ..batches import make_batches
 from ..errors import CorpusError, SettingsError, VocabularyError
 from ..item2vec import Item2Vec
 from ..model import HISTORY_COLUMNS, HISTORY_POINTS, Word2Vec, corpus_fingerprint
@@ -34,9 +34,10 @@ from ..progress import format_count, format_duration
 from ..sampling import alias_table
 from ..vocab import Vocabulary
 from . import rounds
-from .data import SparkReadStats, open_input, sentences_of_partition
+from .data import SparkReadStats, open_input, stats_accumulator
+from .encoded import batches_of_chunks, read_chunks
 from .session import active_session, spark_errors
-from .vocab import vocabulary_of
+from .vocab import vocabulary_of_chunks
 
 __all__ = ["CONTRACTION", "ROUND_WORDS", "train"]
 
@@ -127,13 +128,16 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
     if isinstance(model, Item2Vec) and source.kind == "text":
         source.kind = "baskets"  # item ids as written, split by spaces or commas
     stats = SparkReadStats()
-    if model.vocab_ is None:
-        _count_vocabulary(model, source, stats)
+    chunks = (_count_vocabulary(model, source, stats) if model.vocab_ is None
+              else read_chunks(source, model.lowercase, model.max_sentence_length))
     partitions = _useful_partitions(partitions, model.vocab_.total_count)
     _check_driver_memory(model, partitions)
     rounds_per_epoch = _rounds(rounds_per_epoch, model.vocab_.total_count, partitions)
     started = time.perf_counter()
-    prepared = _prepare(source, model, partitions, rounds_per_epoch)
+    try:
+        prepared = _prepare(chunks, source.name, model, partitions, rounds_per_epoch)
+    finally:
+        chunks.unpersist()  # the batches are cached now
     try:
         run = _start_run(model, prepared, data, epochs, resume)
         _train_rounds(model, prepared, run, progress, on_epoch_end)
@@ -170,20 +174,30 @@ def _rounds(rounds_per_epoch, words: int, partitions: int) -> int:
     return min(max(wanted, MIN_ROUNDS), MAX_ROUNDS)
 
 
-def _count_vocabulary(model: Word2Vec, source, stats: SparkReadStats) -> None:
+def _count_vocabulary(model: Word2Vec, source, stats: SparkReadStats):
     """The vocabulary, counted on the cluster, and the vectors initialised as
-    ``Word2Vec.build_vocab`` does (the same seed gives the same start)."""
+    ``Word2Vec.build_vocab`` does (the same seed gives the same start).
+    Returns the chunks read, cached for making the batches."""
+    from pyspark import StorageLevel
+
+    read = stats_accumulator(source.frame.sparkSession.sparkContext)
+    chunks = read_chunks(source, model.lowercase, model.max_sentence_length, read)
+    chunks.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        vocab = vocabulary_of(source, model.min_count, model.max_vocab_size,
-                            lowercase=model.lowercase,
-                            max_sentence_length=model.max_sentence_length, stats=stats)
-    except (CorpusError, VocabularyError) as error:
-        if not stats.long_tokens_dropped:
-            raise
-        raise type(error)(f"{error} ({stats.long_tokens_dropped:,} over-long tokens were left "
-                          "out: is the text split into words?)") from None
-    model._check_memory(len(vocab))
+        try:
+            vocab = vocabulary_of_chunks(chunks, model.min_count, model.max_vocab_size,
+                                         name=source.name)
+        finally:
+            stats.add(read.value)
+        model._check_memory(len(vocab))
+    except BaseException as error:
+        chunks.unpersist()
+        if isinstance(error, (CorpusError, VocabularyError)) and stats.long_tokens_dropped:
+            raise type(error)(f"{error} ({stats.long_tokens_dropped:,} over-long tokens were "
+                              "left out: is the text split into words?)") from None
+        raise
     initialise(model, vocab)
+    return chunks
 
 
 def initialise(model: Word2Vec, vocab: Vocabulary) -> None:
@@ -212,25 +226,23 @@ def _check_driver_memory(model: Word2Vec, partitions: int) -> None:
 # --- the data, cached on the executors -----------------------------------------------------
 
 
-def _prepare(source, model: Word2Vec, partitions: int, rounds_per_epoch: int) -> Prepared:
+def _prepare(chunks, name: str, model: Word2Vec, partitions: int,
+             rounds_per_epoch: int) -> Prepared:
     """Batches of word ids on the executors, ``partitions`` partitions of them,
     each batch tagged with its round; and their sizes."""
     from pyspark import StorageLevel
 
-    context = source.frame.sparkSession.sparkContext
-    index = context.broadcast(model.vocab_.index)
+    index = chunks.context.broadcast(model.vocab_.index)
     per_share = model.vocab_.total_count / (partitions * rounds_per_epoch)
     batch_words = int(min(SHARE_BATCH_WORDS, max(per_share / 4, 100)))
-    batches = source.rows().mapPartitions(partial(
-        _batches_of_partition, source.kind, model.lowercase, model.max_sentence_length,
-        index, batch_words))
+    batches = chunks.mapPartitions(partial(_batches_of_partition, index, batch_words))
     # Dealt out like cards, batch k of every input partition to partition k
     # mod P: each partition gets an equal share, however unevenly Spark split
     # the input (it cuts files by bytes, the first split the largest).
     dealt = batches.partitionBy(partitions, partitionFunc=_dealt_to).values()
     shares = dealt.mapPartitions(partial(_tag_shares, rounds_per_epoch))
     shares.persist(StorageLevel.MEMORY_AND_DISK)
-    with spark_errors(f"reading {source.name} into batches"):
+    with spark_errors(f"reading {name} into batches"):
         counted = shares.mapPartitionsWithIndex(partial(
             _words_per_share, rounds_per_epoch, model.sg)).collect()
     words = np.zeros((partitions, rounds_per_epoch), dtype=np.int64)
@@ -246,11 +258,10 @@ def _prepare(source, model: Word2Vec, partitions: int, rounds_per_epoch: int) ->
     return Prepared(shares, words, index, first_share)
 
 
-def _batches_of_partition(kind, lowercase, max_length, index, batch_words, rows):
-    """Runs on an executor: a partition's rows as batches of word ids,
+def _batches_of_partition(index, batch_words, chunks):
+    """Runs on an executor: a partition's chunks as batches of word ids,
     numbered ``(k, (ids, ends))``."""
-    sentences = sentences_of_partition(rows, kind, lowercase, max_length, SparkReadStats())
-    return enumerate(make_batches(sentences, index.value, batch_words, max_length))
+    return enumerate(batches_of_chunks(index.value, batch_words, chunks))
 
 
 def _dealt_to(k: int) -> int:

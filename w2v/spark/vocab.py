@@ -1,7 +1,7 @@
 """The vocabulary counted on the cluster, equal to the single-machine one.
 
-Each partition counts its sentences' words (a Counter, as
-`w2v.vocab.Vocabulary.build` does), Spark sums the counts by word, and each
+Each partition counts its sentences' words (from the chunks of
+`w2v.spark.encoded`, which training reuses), Spark sums the counts by word, and each
 reducing partition keeps the words seen at least ``min_count`` times (and,
 with ``max_vocab_size = N``, only its N best: the N best overall are among
 them). The driver receives only the kept words and orders them as
@@ -19,16 +19,16 @@ each executor holds the distinct words of one partition while counting.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from functools import partial
 
 from ..errors import VocabularyError
 from ..settings import LIMITS, whole_number
 from ..vocab import Vocabulary, _check_tokens_are_text
-from .data import SparkInput, SparkReadStats, sentences_of_partition, stats_accumulator
+from .data import SparkInput, SparkReadStats, stats_accumulator
+from .encoded import read_chunks, word_counts
 from .session import spark_errors
 
-__all__ = ["vocabulary_of"]
+__all__ = ["vocabulary_of", "vocabulary_of_chunks"]
 
 
 def vocabulary_of(source: SparkInput, min_count: int = 5, max_vocab_size: int | None = None, *,
@@ -59,20 +59,25 @@ def vocabulary_of(source: SparkInput, min_count: int = 5, max_vocab_size: int | 
     VocabularyError
         If the input holds no token, or no word is seen ``min_count`` times.
     """
+    read = stats_accumulator(source.frame.sparkSession.sparkContext)
+    chunks = read_chunks(source, lowercase, max_sentence_length, read)
+    vocab = vocabulary_of_chunks(chunks, min_count, max_vocab_size, name=source.name)
+    if stats is not None:
+        stats.add(read.value)
+    return vocab
+
+
+def vocabulary_of_chunks(chunks, min_count: int = 5, max_vocab_size: int | None = None, *,
+                         name: str = "the corpus") -> Vocabulary:
+    """`vocabulary_of` the chunks of `w2v.spark.encoded.read_chunks` (an RDD)."""
     min_count = whole_number("min_count", min_count)
     if max_vocab_size is not None:
         max_vocab_size = whole_number("max_vocab_size", max_vocab_size,
                                       high=LIMITS["max_vocab_size"])
-    rows = source.rows()
-    read = stats_accumulator(rows.context)
-    counts = rows.mapPartitions(partial(_count_partition, source.kind, lowercase,
-                                        max_sentence_length, read))
-    summaries = counts.reduceByKey(_add).mapPartitions(
+    summaries = chunks.flatMap(word_counts).reduceByKey(_add).mapPartitions(
         partial(_kept_in_partition, min_count, max_vocab_size))
-    with spark_errors(f"counting the words of {source.name}"):
+    with spark_errors(f"counting the words of {name}"):
         parts = summaries.collect()
-    if stats is not None:
-        stats.add(read.value)
     tokens = sum(part[0] for part in parts)
     if tokens == 0:
         raise VocabularyError("the corpus holds no tokens: nothing to train on")
@@ -97,16 +102,6 @@ def _frequency_order(pair):
 
 def _add(a: int, b: int) -> int:
     return a + b
-
-
-def _count_partition(kind, lowercase, max_length, read, rows):
-    """Runs on an executor: ``(word, count)`` of one partition's words."""
-    stats = SparkReadStats()
-    counts = Counter()
-    for sentence in sentences_of_partition(rows, kind, lowercase, max_length, stats):
-        counts.update(sentence)
-    read.add(stats)
-    return iter(counts.items())
 
 
 def _kept_in_partition(min_count, max_size, pairs):
