@@ -61,7 +61,9 @@ def test_epochs_end_in_order_with_every_batch_booked_and_the_vectors_still():
     history = ledger.history_array()
     assert history.shape[1] == len(pipeline.HISTORY_COLUMNS)
     assert history[-1, 0] == ledger.words_trained == 3 * per_epoch
-    assert history[-1, 1] == 3.0 and np.all(np.diff(history[:, 2]) < 0)  # the rate decays
+    # The rate decays to its end (two workers may book batches out of order).
+    assert history[-1, 1] == 3.0 and history[-1, 2] == pytest.approx(0.0001)
+    assert history[-1, 2] < history[:-1, 2].min()
 
 
 def test_a_resumed_run_starts_at_its_epoch_and_extends_the_history():
@@ -140,9 +142,9 @@ def test_a_run_that_trains_no_example_is_an_error():
 def test_the_barrier_gives_way_to_a_stop():
     barrier, stop = pipeline.EpochBarrier(), threading.Event()
     barrier.release()
-    assert barrier.wait(stop)  # released: goes on, and is closed again for the next epoch
+    assert barrier.wait(stop.is_set)  # released: goes on, and is closed for the next epoch
     stop.set()
-    assert not barrier.wait(stop)
+    assert not barrier.wait(stop.is_set)
 
 
 def test_the_pipeline_does_not_import_the_model():

@@ -17,6 +17,7 @@ from .formats import detect_format, load_vectors, load_word2vec_format
 from .item2vec import Item2Vec
 from .keyedvectors import KeyedVectors, UnknownWordError
 from .model import Word2Vec
+from .pipeline import StopTraining, TrainingState
 from .vocab import Vocabulary
 
 
@@ -36,6 +37,6 @@ def load(path, *, index: bool = True) -> Word2Vec | KeyedVectors:
     return load_vectors(path, index=index)
 
 
-__all__ = ["Corpus", "CorpusError", "Item2Vec", "KeyedVectors", "ModelFormatError", "SettingsError", "TrainingDivergedError", "UnknownWordError",
+__all__ = ["Corpus", "CorpusError", "Item2Vec", "KeyedVectors", "ModelFormatError", "SettingsError", "StopTraining", "TrainingDivergedError", "TrainingState", "UnknownWordError",
            "VocabularyError", "Vocabulary", "W2VError", "Word2Vec", "detect_format", "load",
            "load_vectors", "load_word2vec_format", "__version__"]

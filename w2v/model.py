@@ -260,7 +260,7 @@ class Word2Vec:
         return self
 
     def train(self, corpus, epochs: int | None = None, progress=sys.stderr,
-              on_epoch_end=None) -> Word2Vec:
+              on_epoch_end=None, callbacks=()) -> Word2Vec:
         """Train on ``corpus``: a path (file or folder, plain or compressed;
         ``"-"`` or a pipe is read once into a temporary file) or a re-iterable
         collection of token lists. Builds the vocabulary first when there is
@@ -270,8 +270,18 @@ class Word2Vec:
         ``progress`` is a stream for progress lines, or None for silence.
         ``on_epoch_end(model)`` is called after each completed epoch, while no
         thread touches the vectors (e.g. to save a checkpoint).
+
+        Each of ``callbacks`` is called with a read-only ``w2v.TrainingState``
+        (epoch, epochs, words, total_words, learning_rate, loss, epoch_end)
+        after every batch and after every epoch, on the calling thread. To
+        stop early, a callback raises ``w2v.StopTraining``: the batches in
+        flight are finished, ``train`` returns the model, which is consistent
+        and can be saved, and ``unfinished`` is true so that ``resume`` can
+        train the rest. Its return value is ignored; any other exception ends
+        training and is raised.
         """
         self._validate()
+        callbacks = _checked_callbacks(callbacks)
         epochs = settings.whole_number("epochs", self.epochs if epochs is None else epochs)
         # One reader for the counting pass and the training passes, so that a
         # corpus that can be read only once (a pipe) is read once.
@@ -285,32 +295,39 @@ class Word2Vec:
                 words_per_epoch = self._count_words(sentences)
             self.run_ = {"epochs": epochs, "completed": 0, "words_per_epoch": words_per_epoch,
                          "corpus": corpus_fingerprint(corpus)}
-            return self._run(sentences, progress, on_epoch_end)
+            return self._run(sentences, progress, on_epoch_end, callbacks)
         finally:
             self._vocab_corpus = None
             _close_if_made(sentences, corpus)  # a pipe's temporary copy goes at once
 
-    def resume(self, corpus, progress=sys.stderr, on_epoch_end=None) -> Word2Vec:
+    def resume(self, corpus, progress=sys.stderr, on_epoch_end=None, callbacks=()) -> Word2Vec:
         """Finish a run that was interrupted (e.g. a checkpoint saved by
-        ``on_epoch_end``): the remaining epochs, with the learning rate going on
-        from where it stopped. A corpus other than the run's (or one that
-        cannot be recognised, e.g. token lists) is counted again first, so that
-        the learning rate still reaches its end value."""
+        ``on_epoch_end``) or stopped by a callback: the remaining epochs, with
+        the learning rate going on from where it stopped. A run a callback
+        stopped mid-epoch goes on from the batch it stopped at (the epoch's
+        batches it trained are read and skipped). A corpus other than the
+        run's (or one that cannot be recognised, e.g. token lists) is counted
+        again first, so that the learning rate still reaches its end value;
+        if its count differs, the unfinished epoch starts again."""
         if self.run_ is None or self.run_["completed"] >= self.run_["epochs"]:
             raise W2VError("this model has no unfinished training run to resume; "
                            "train it further with train(corpus, epochs=N)")
         self._validate()
+        callbacks = _checked_callbacks(callbacks)
         sentences = self._sentences(corpus)
         fingerprint = corpus_fingerprint(corpus)
         if fingerprint is None or fingerprint != self.run_.get("corpus"):
             words_per_epoch = self._count_words(sentences)
-            if progress is not None and words_per_epoch != self.run_["words_per_epoch"]:
-                print(f"note: the corpus is not the one this run started on: {words_per_epoch:,} "
-                      f"words per epoch instead of {self.run_['words_per_epoch']:,}; the learning "
-                      "rate schedule follows the new count", file=progress)
+            if words_per_epoch != self.run_["words_per_epoch"]:
+                self.run_.pop("partial_epoch", None)  # its batches are not this corpus's
+                if progress is not None:
+                    print(f"note: the corpus is not the one this run started on: "
+                          f"{words_per_epoch:,} words per epoch instead of "
+                          f"{self.run_['words_per_epoch']:,}; the learning rate schedule "
+                          "follows the new count", file=progress)
             self.run_.update(words_per_epoch=words_per_epoch, corpus=fingerprint)
         try:
-            return self._run(sentences, progress, on_epoch_end)
+            return self._run(sentences, progress, on_epoch_end, callbacks)
         finally:
             _close_if_made(sentences, corpus)
 
@@ -354,26 +371,35 @@ class Word2Vec:
                     f"build_vocab for {len(self.vocab_):,} words): set dim back, or call "
                     "build_vocab again to start over with the new dim")
 
-    def _run(self, sentences, progress, on_epoch_end) -> Word2Vec:
+    def _run(self, sentences, progress, on_epoch_end, callbacks) -> Word2Vec:
         self._check_vectors_match_settings()
         run = self.run_
-        remaining = run["epochs"] - run["completed"]
+        remaining = run["words_per_epoch"] * (run["epochs"] - run["completed"]) - self._words_done_in_epoch()
         started = time.perf_counter()
         try:
-            self._train_epochs(sentences, Progress(run["words_per_epoch"] * remaining,
-                                                   stream=progress), on_epoch_end)
+            self._train_epochs(sentences, Progress(remaining, stream=progress), on_epoch_end,
+                               callbacks)
         finally:
             self.training_seconds_ += time.perf_counter() - started
             self.read_stats_ = getattr(sentences, "stats", self.read_stats_)
             self._wv = None
         return self
 
-    def _train_epochs(self, sentences, progress, on_epoch_end):
+    def _words_done_in_epoch(self) -> int:
+        """Words of the run's unfinished epoch trained before a callback stopped it."""
+        partial = self.run_.get("partial_epoch")
+        if (partial is None or partial["epoch"] != self.run_["completed"]
+                or partial["words"] >= self.run_["words_per_epoch"]):
+            return 0  # none, or one a run that went on since (on Spark) left behind
+        return partial["words"]
+
+    def _train_epochs(self, sentences, progress, on_epoch_end, callbacks):
         """Train the remaining epochs of ``self.run_`` in the threaded pipeline
         (pipeline.py), keeping the model's books in step with the pipeline's."""
         run = self.run_
         schedule = pipeline.Schedule(run["completed"], run["epochs"], run["words_per_epoch"],
-                                     self.start_alpha, self.end_alpha)
+                                     self.start_alpha, self.end_alpha,
+                                     skip=self._words_done_in_epoch())
         ledger = pipeline.Ledger(schedule, self.words_trained_, self.loss_history_, progress,
                                  HISTORY_POINTS)
 
@@ -385,6 +411,7 @@ class Word2Vec:
             take_books()
             self._check_finite(epoch)
             run["completed"] = epoch + 1
+            run.pop("partial_epoch", None)
             self.epochs_trained_ += 1
             if on_epoch_end is not None:
                 on_epoch_end(self)
@@ -392,9 +419,15 @@ class Word2Vec:
         try:
             pipeline.run(self._pipeline_setup(), lambda: self._batches(sentences), ledger,
                          workers=self.workers, epoch_done=epoch_done,
-                         diverged=lambda epoch: self._check_finite(epoch, force=True))
+                         diverged=lambda epoch: self._check_finite(epoch, force=True),
+                         callbacks=callbacks)
         finally:
             take_books()  # an interrupted run keeps what it trained
+        if self.unfinished:  # a callback stopped it: the epoch's first words are trained
+            self._check_finite(run["completed"])
+            words = ledger.words_in(run["completed"])
+            if words:
+                run["partial_epoch"] = {"epoch": run["completed"], "words": words}
 
     def _pipeline_setup(self) -> pipeline.Setup:
         """The vectors, tables and settings every training thread works with."""
@@ -538,6 +571,14 @@ def _close_if_made(sentences, corpus) -> None:
         sentences.close()
 
 
+def _checked_callbacks(callbacks) -> list:
+    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+    for callback in callbacks:
+        if not callable(callback):
+            raise TypeError(f"callbacks must be functions of a w2v.TrainingState, got {callback!r}")
+    return callbacks
+
+
 def _checked_run(run) -> dict | None:
     """The ``run`` record of a model file (epochs planned and completed, words
     per epoch), checked: it drives the learning rate when a run is resumed."""
@@ -554,6 +595,15 @@ def _checked_run(run) -> dict | None:
                "corpus": run.get("corpus")}
     if checked["corpus"] is not None and not isinstance(checked["corpus"], str):
         raise ModelFormatError(f"'run.corpus' must be a string, got {checked['corpus']!r}")
+    partial = run.get("partial_epoch")  # where a callback stopped the unfinished epoch
+    if partial is not None:
+        if not isinstance(partial, dict):
+            raise ModelFormatError(f"'run.partial_epoch' must be a record, got {partial!r}")
+        checked["partial_epoch"] = {
+            "epoch": settings.whole_number("run.partial_epoch.epoch", partial.get("epoch"),
+                                           low=0, high=epochs),
+            "words": settings.whole_number("run.partial_epoch.words", partial.get("words"),
+                                           high=2**62)}
     return checked
 
 

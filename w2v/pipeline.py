@@ -5,14 +5,15 @@ One reader thread turns sentences into batches and queues each with its
 learning rate; ``workers`` threads run the compiled kernels on them (the
 kernels release the GIL, so the threads train in parallel); the calling
 thread keeps the books (words, loss history, the progress line) from the
-workers' reports. After the last batch of an epoch the reader waits at a
-barrier until every batch of the epoch is trained and booked, so that the
-vectors are consistent while the epoch is checked and checkpointed.
+workers' reports, and calls the training callbacks. After the last batch of
+an epoch the reader waits at a barrier until every batch of the epoch is
+trained and booked, so that the vectors are consistent while the epoch is
+checked and checkpointed.
 
-Whatever ends a run (its last epoch, Ctrl-C, an error in any thread) ends it
-for every thread, and all are joined before ``run`` returns or raises: nothing
-touches the vectors afterwards, and a thread that fails never leaves the
-others waiting on a queue.
+Whatever ends a run (its last epoch, Ctrl-C, an error in any thread, a
+callback raising ``StopTraining``) ends it for every thread, and all are
+joined before ``run`` returns or raises: nothing touches the vectors
+afterwards, and a thread that fails never leaves the others waiting on a queue.
 
 This module does not know the model: model.py hands it the vectors, tables
 and settings (``Setup``), where the run stands (``Schedule``), the books to
@@ -25,7 +26,7 @@ import collections
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,32 @@ HISTORY_COLUMNS = ("words", "epoch", "learning_rate", "loss")
 BATCH, EPOCH_END, ERROR, DONE = "batch", "epoch_end", "error", "done"
 
 
+class StopTraining(Exception):
+    """Raised by a training callback to end training cleanly: no batch is
+    queued after it, the batches already queued are trained, and ``train``
+    returns normally with ``model.unfinished`` true (unless it was the last
+    epoch's end), so that ``resume`` trains the rest."""
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """Where training stands, as a callback is told after each batch and
+    after each epoch (``epoch_end``).
+
+    ``words`` of the run's ``total_words`` are trained (a resumed run counts
+    from where the run started); ``loss`` is the mean loss per example of the
+    batch, or of the epoch for an epoch's end (NaN if it had no example).
+    """
+
+    epoch: int  # 1 for the run's first
+    epochs: int
+    words: int
+    total_words: int
+    learning_rate: float
+    loss: float
+    epoch_end: bool
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Where a run stands, and its learning rate: linear from ``eta0`` to
@@ -54,6 +81,7 @@ class Schedule:
     words_per_epoch: int  # the words of an epoch that are in the vocabulary
     eta0: float
     eta1: float
+    skip: int = 0  # words of epoch ``first`` trained before this call (a run stopped mid-epoch)
 
     @property
     def total(self) -> int:
@@ -62,7 +90,7 @@ class Schedule:
     @property
     def start(self) -> int:
         """Words of the run trained before this call."""
-        return self.first * self.words_per_epoch
+        return self.first * self.words_per_epoch + self.skip
 
     def eta_at(self, done: int) -> float:
         """The learning rate after ``done`` words of the run."""
@@ -132,10 +160,10 @@ class EpochBarrier:
     def __init__(self):
         self._checked = threading.Event()
 
-    def wait(self, stop: threading.Event) -> bool:
-        """Wait for ``release``: True when it came, False if the run stopped first."""
+    def wait(self, ending: Callable[[], bool]) -> bool:
+        """Wait for ``release``: True when it came, False if the run ended first."""
         while not self._checked.wait(0.1):
-            if stop.is_set():
+            if ending():
                 return False
         self._checked.clear()  # for the next epoch, which the books release only after this one
         return True
@@ -153,11 +181,17 @@ class Channels:
         self.jobs: queue.Queue = queue.Queue(maxsize=2 * workers)  # the reader stays a little ahead
         self.results: queue.Queue = queue.Queue()  # unbounded: a worker never waits on the books
         self.stop = threading.Event()  # set by any thread: the run ends, queued batches are dropped
+        # Set by the books for StopTraining: nothing more is queued, but what is
+        # queued is trained, so the batches trained are the epoch's first ones.
+        self.wind_down = threading.Event()
         self.barrier = EpochBarrier()
 
+    def ending(self) -> bool:
+        return self.stop.is_set() or self.wind_down.is_set()
+
     def put(self, job) -> bool:
-        """Queue a job, waiting for room; False if the run stopped meanwhile."""
-        while not self.stop.is_set():
+        """Queue a job, waiting for room; False if the run is ending."""
+        while not self.ending():
             try:
                 self.jobs.put(job, timeout=0.1)
                 return True
@@ -190,6 +224,16 @@ def epoch_batches(batches: Callable[[], Iterator[Batch]], epoch: int, first: int
     return cache.replay() if cache.complete else batches()
 
 
+def skip_words(batches: Iterator[Batch], words: int) -> Iterator[Batch]:
+    """The batches after the first ``words`` words: those a stopped run had
+    trained. The skipped ones are still drawn, so that the cache records them."""
+    for batch in batches:
+        if words > 0:
+            words -= len(batch[0])
+        else:
+            yield batch
+
+
 def read(batches: Callable[[], Iterator[Batch]], schedule: Schedule, channels: Channels,
          workers_alive: Callable[[], bool]) -> None:
     """The reader thread: queue the remaining epochs' batches, each with the
@@ -201,14 +245,17 @@ def read(batches: Callable[[], Iterator[Batch]], schedule: Schedule, channels: C
     try:
         for epoch in range(schedule.first, schedule.epochs):
             queued = 0
-            for ids, ends in epoch_batches(batches, epoch, schedule.first, cache):
+            todo = epoch_batches(batches, epoch, schedule.first, cache)
+            if epoch == schedule.first:
+                todo = skip_words(todo, schedule.skip)
+            for ids, ends in todo:
                 if not channels.put((epoch, ids, ends, schedule.eta_at(done),
                                      schedule.eta_at(done + len(ids)))):
                     return
                 done += len(ids)
                 queued += 1
             channels.results.put((EPOCH_END, epoch, queued))
-            if not channels.barrier.wait(channels.stop):
+            if not channels.barrier.wait(channels.ending):
                 return
     except BaseException as error:  # raised by the calling thread
         channels.results.put((ERROR, error))
@@ -225,7 +272,9 @@ def work(index: int, setup: Setup, merge_lock: np.ndarray, channels: Channels) -
         while (job := channels.jobs.get()) is not None:
             epoch, ids, ends, eta_start, eta_end = job
             if channels.stop.is_set():
-                continue  # dropped, but taken: the reader's end markers need the room
+                # Dropped, but taken: the reader's end markers need the room. A
+                # wind-down trains them, so that an epoch's first batches are trained.
+                continue
             loss, pairs = worker.train(ids, ends, eta_start, eta_end)
             channels.results.put((BATCH, epoch, len(ids), loss, pairs, eta_end))
     except BaseException as error:
@@ -257,6 +306,9 @@ class Ledger:
         self._shown = [0.0, 0]  # ... and since the last progress line
         self._trained: collections.Counter = collections.Counter()  # batches trained per epoch
         self._expected: dict[int, int] = {}  # batches per epoch, once the reader has queued all
+        self._words = collections.Counter({schedule.first: schedule.skip})  # words per epoch
+        self._epoch_loss = collections.defaultdict(lambda: [0.0, 0])  # loss, examples per epoch
+        self._last = (schedule.eta_at(schedule.start), 0.0, 0)  # the last batch's rate, loss, examples
 
     def book(self, epoch: int, words: int, loss: float, pairs: int, eta: float) -> None:
         """A trained batch: ``words`` words, ``pairs`` examples, summed ``loss``,
@@ -264,11 +316,13 @@ class Ledger:
         self.done += words
         self.words_trained += words
         self._trained[epoch] += 1
+        self._words[epoch] += words
         self.pairs += pairs
-        for totals in (self._interval, self._shown):
+        self._last = (eta, loss, pairs)
+        for totals in (self._interval, self._shown, self._epoch_loss[epoch]):
             totals[0] += loss
             totals[1] += pairs
-        position = self.schedule.first + self.done / self.schedule.words_per_epoch
+        position = self._position()
         if self.done // self._step > (self.done - words) // self._step:
             self._add_row(position, eta)
         if self.progress.update(self.done, epoch=epoch + 1, epochs=self.schedule.epochs, eta=eta,
@@ -295,8 +349,38 @@ class Ledger:
                 "nothing was learned: no word had a context word (every sentence has a single "
                 "vocabulary word, or subsampling left none: on a tiny corpus, try sample=0)")
 
+    def close_run(self) -> None:
+        """Book the end of a run that ends normally: one stopped early adds
+        its last, partial interval to the history (the last epoch did already)."""
+        if self._interval[1]:
+            self._add_row(self._position(), self._last[0])
+
+    def words_in(self, epoch: int) -> int:
+        """Words of ``epoch`` trained so far, in this call and before it."""
+        return self._words[epoch]
+
+    def batch_state(self, epoch: int) -> TrainingState:
+        """Where training stands after the batch just booked."""
+        eta, loss, pairs = self._last
+        return self._state(epoch, eta, loss, pairs, epoch_end=False)
+
+    def epoch_state(self, epoch: int) -> TrainingState:
+        """Where training stands after the complete epoch ``epoch``."""
+        eta = self.schedule.eta_at((epoch + 1) * self.schedule.words_per_epoch)
+        return self._state(epoch, eta, *self._epoch_loss[epoch], epoch_end=True)
+
     def history_array(self) -> np.ndarray:
         return np.array(self.history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+
+    def _state(self, epoch, eta, loss, pairs, epoch_end) -> TrainingState:
+        return TrainingState(epoch=epoch + 1, epochs=self.schedule.epochs,
+                             words=self.schedule.start + self.done,
+                             total_words=self.schedule.total, learning_rate=eta,
+                             loss=loss / pairs if pairs else math.nan, epoch_end=epoch_end)
+
+    def _position(self) -> float:
+        """Epochs of the run done, with the fraction of the current one."""
+        return self.schedule.first + (self.schedule.skip + self.done) / self.schedule.words_per_epoch
 
     def _add_row(self, position: float, eta: float) -> None:
         loss, pairs = self._interval
@@ -305,14 +389,18 @@ class Ledger:
 
 
 def run(setup: Setup, batches: Callable[[], Iterator[Batch]], ledger: Ledger, *, workers: int,
-        epoch_done: Callable[[int], None], diverged: Callable[[int], None]) -> None:
+        epoch_done: Callable[[int], None], diverged: Callable[[int], None],
+        callbacks: Sequence[Callable[[TrainingState], object]] = ()) -> None:
     """Train the remaining epochs of ``ledger.schedule`` on ``batches()`` (a
     fresh iterator of the corpus's batches each time it is called).
 
     ``epoch_done(epoch)`` is called when an epoch is complete, while no
     thread touches the vectors; ``diverged(epoch)`` when a batch's loss is
-    not finite, to raise the model's error. Anything either raises, and the
-    first error of any thread, ends the run and is raised here.
+    not finite, to raise the model's error. Each of ``callbacks`` is called
+    with a ``TrainingState`` after each batch and after ``epoch_done``; one
+    that raises ``StopTraining`` ends the run cleanly, and no callback is
+    called after it. Anything else raised there, and the first error of any
+    thread, ends the run and is raised here.
     """
     channels = Channels(workers)
     merge_lock = spinlock.new_lock()
@@ -323,8 +411,9 @@ def run(setup: Setup, batches: Callable[[], Iterator[Batch]], ledger: Ledger, *,
     threads = [reader, *trainers]
     for thread in threads:
         thread.start()
+    books = Books(channels, ledger, epoch_done, diverged, callbacks)
     try:
-        error = _keep_books(channels, ledger, epoch_done, diverged)
+        error = books.keep()
     except BaseException:  # Ctrl-C, or an error of the books: stop every thread at once
         channels.stop.set()
         raise
@@ -335,35 +424,61 @@ def run(setup: Setup, batches: Callable[[], Iterator[Batch]], ledger: Ledger, *,
         ledger.progress.close()
     if error is not None:
         raise error
+    ledger.close_run()
 
 
-def _keep_books(channels: Channels, ledger: Ledger, epoch_done, diverged) -> BaseException | None:
-    """Book the threads' reports until every worker is done; return the first
-    error a thread reported (the others stop when it is reported)."""
-    error = None
-    running = channels.workers
-    while running:
-        try:  # a timeout, so that Ctrl-C reaches this thread promptly
-            kind, *fields = channels.results.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        if kind == DONE:
-            running -= 1
-            continue
-        if kind == ERROR:
-            error = error or fields[0]
-            channels.stop.set()
-            continue
-        if kind == EPOCH_END:
-            epoch, batches = fields
-            ledger.queued(epoch, batches)
-        else:
-            epoch, words, loss, pairs, eta = fields
-            if not math.isfinite(loss):
-                diverged(epoch)
-            ledger.book(epoch, words, loss, pairs, eta)
-        if ledger.complete(epoch):
-            ledger.close_epoch(epoch)
-            epoch_done(epoch)
-            channels.barrier.release()
-    return error
+class Books:
+    """The calling thread's part: book the threads' reports, end the epochs,
+    call the callbacks."""
+
+    def __init__(self, channels: Channels, ledger: Ledger, epoch_done, diverged, callbacks):
+        self.channels, self.ledger = channels, ledger
+        self.epoch_done, self.diverged = epoch_done, diverged
+        self.callbacks = list(callbacks)
+
+    def keep(self) -> BaseException | None:
+        """Book reports until every worker is done; return the first error a
+        thread reported (the others stop when it is reported)."""
+        error = None
+        running = self.channels.workers
+        while running:
+            try:  # a timeout, so that Ctrl-C reaches this thread promptly
+                kind, *fields = self.channels.results.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == DONE:
+                running -= 1
+            elif kind == ERROR:
+                error = error or fields[0]
+                self.channels.stop.set()
+            elif kind == EPOCH_END:
+                self.ledger.queued(*fields)
+                self._end_epoch_if_complete(fields[0])
+            else:
+                self._book(*fields)
+        return error
+
+    def _book(self, epoch, words, loss, pairs, eta) -> None:
+        if not math.isfinite(loss):
+            self.diverged(epoch)
+        self.ledger.book(epoch, words, loss, pairs, eta)
+        if self.callbacks:
+            self._tell(self.ledger.batch_state(epoch))
+        self._end_epoch_if_complete(epoch)
+
+    def _end_epoch_if_complete(self, epoch: int) -> None:
+        if self.ledger.complete(epoch):
+            self.ledger.close_epoch(epoch)
+            self.epoch_done(epoch)
+            if self.callbacks:
+                self._tell(self.ledger.epoch_state(epoch))
+            self.channels.barrier.release()
+
+    def _tell(self, state: TrainingState) -> None:
+        if self.channels.wind_down.is_set():
+            return
+        try:
+            for callback in self.callbacks:
+                callback(state)
+        except StopTraining:
+            self.channels.wind_down.set()
