@@ -52,6 +52,33 @@ def training_options(*, unit: str, data: str, min_count: int, sample: float, epo
     return decorate
 
 
+def vocabulary_file_options(*, unit: str, data: str, max_vocab_size: bool = True):
+    """Decorate a command with word2vec C's -save-vocab and -read-vocab, as
+    ``--save-vocab FILE`` and ``--read-vocab FILE`` (``unit`` and ``data``
+    word the help as in `training_options`; ``max_vocab_size``: whether the
+    command has that option)."""
+    caps = "--min-count and --max-vocab-size apply" if max_vocab_size else "--min-count applies"
+    options = [
+        click.option("--save-vocab", type=click.Path(dir_okay=False), metavar="FILE",
+                     help=f"Save the vocabulary to FILE once it is counted, before training: "
+                          f"one '{unit} count' a line, most frequent first, as word2vec C's "
+                          "-save-vocab writes it."),
+        click.option("--read-vocab", type=click.Path(dir_okay=False), metavar="FILE",
+                     help=f"Take the vocabulary from FILE (word2vec C's format, as --save-vocab "
+                          f"writes it) instead of counting the {data}; {caps} to its "
+                          "counts. With no counting pass, the "
+                          "learning rate is scheduled over the total of the counts kept: they "
+                          f"must be counted on this {data}."),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 def check_writable(output, reads=None):
     """Fail before hours of training rather than at the save: the folder must
     exist and be writable, an existing target must be a regular file, and it

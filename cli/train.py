@@ -1,6 +1,7 @@
 """``w2v train``: train vectors on a corpus and save the model."""
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -8,8 +9,9 @@ import w2v
 from w2v.corpus import MAX_TOKEN_CHARS
 from w2v.phrases import Phrases
 from w2v.progress import format_count, format_duration
+from w2v.vocabfile import save_vocab
 
-from .options import check_writable, training_options
+from .options import check_writable, training_options, vocabulary_file_options
 from .run import train_and_save
 from .spark_options import pop_spark_options, spark_options, train_on_spark
 from .types import FiniteFloat
@@ -37,18 +39,21 @@ from .types import FiniteFloat
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Finish MODEL's interrupted run, or (if it finished) train it --epochs more "
                    "on CORPUS, keeping its vocabulary and settings.")
+@vocabulary_file_options(unit="word", data="corpus")
 @click.option("--phrases", "phrases_path", type=click.Path(dir_okay=False), metavar="PHRASE_MODEL",
               help="Join the phrases of PHRASE_MODEL (saved by w2v phrases --save-model) in "
                    "CORPUS as it is read, so that new_york gets a vector.")
 @spark_options
 @click.pass_context
-def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, **settings):
+def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, save_vocab,
+          read_vocab, **settings):
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, a folder of them,
     or - for standard input; one sentence per line) and save them to a model file."""
     spark = pop_spark_options(ctx, settings)
     if spark is not None and phrases_path is not None:
         raise click.UsageError("--phrases cannot be used with --spark: join the phrases first "
                                "(w2v phrases CORPUS -o PHRASED) and train on PHRASED")
+    vocabulary = _vocabulary_files(corpus, output, save_vocab, read_vocab, resume, spark)
     check_writable(output, reads=corpus)
     if phrases_path is not None:
         check_writable(output, reads=phrases_path)
@@ -69,15 +74,18 @@ def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, 
         corpus, source = _phrased(phrase_model, corpus, model, phrases_path)
         if model.unfinished:
             def run(on_epoch_end):
+                vocabulary(model, corpus)
                 model.resume(corpus, progress=log, on_epoch_end=on_epoch_end)
         else:
             def run(on_epoch_end):
+                vocabulary(model, corpus)
                 model.train(corpus, epochs=epochs, progress=log, on_epoch_end=on_epoch_end)
     else:
         model = w2v.Word2Vec(epochs=epochs, **{k: v for k, v in settings.items() if v is not None})
         corpus, source = _phrased(phrase_model, corpus, model, phrases_path)
 
         def run(on_epoch_end):
+            vocabulary(model, corpus)
             model.train(corpus, progress=log, on_epoch_end=on_epoch_end)
     again = "" if phrases_path is None else f" --phrases {phrases_path}"
     try:
@@ -88,6 +96,34 @@ def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, 
             corpus.close()  # a pipe's temporary copy
     if not quiet:
         _summary(model, output)
+
+
+def _vocabulary_files(corpus, output, save, read, resume, spark):
+    """Check --save-vocab and --read-vocab before any work; return what gives
+    the model its vocabulary before training: read from a file, or counted
+    and saved, or (neither given) left to training."""
+    given = "--save-vocab" if read is None else "--read-vocab"
+    if spark is not None and (save or read):
+        raise click.UsageError(f"{given} cannot be used with --spark, which counts on the "
+                               "cluster")
+    if read is not None and resume:
+        raise click.UsageError("--read-vocab cannot be used with --resume: the model keeps its "
+                               "vocabulary")
+    if read == "-" and corpus == "-":
+        raise click.UsageError("--read-vocab - and CORPUS - cannot both be standard input")
+    if save is not None:
+        check_writable(save, reads=corpus)
+        if Path(save).resolve() == Path(output).resolve():
+            raise click.UsageError(f"--save-vocab {save} and -o {output} are the same file")
+
+    def vocabulary(model, corpus):
+        if read is not None:
+            model.build_vocab_from(read)
+        elif save is not None and model.vocab_ is None:
+            model.build_vocab(corpus)  # train() then reads the corpus with the same reader
+        if save is not None:
+            save_vocab(model.vocab_, save)
+    return vocabulary
 
 
 def _phrased(phrase_model, corpus, model, phrases_path):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import machine, modelfile, pipeline, settings, tables
+from . import machine, modelfile, pipeline, settings, tables, vocabfile
 from .batches import make_batches
 from .corpus import MAX_TOKEN_CHARS, Corpus, corpus_files
 from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
@@ -151,6 +151,7 @@ class Word2Vec:
         self.read_stats_ = None
         self.run_: dict | None = None  # the last train() call: epochs planned and completed
         self._vocab_corpus = None  # what build_vocab counted, until train() uses it
+        self._vocab_reader = None  # ... and the reader it counted with
         self._wv: KeyedVectors | None = None
 
     # --- settings -------------------------------------------------------------
@@ -228,17 +229,50 @@ class Word2Vec:
 
     def build_vocab(self, corpus) -> Word2Vec:
         """Count the corpus and initialise the vectors (word2vec's scheme:
-        input vectors uniform in ±0.5/dim, output vectors zero)."""
+        input vectors uniform in ±0.5/dim, output vectors zero). A ``train``
+        of the same corpus object next reads it with the same reader, so
+        that a pipe or standard input is read once."""
         self._validate()
         sentences = self._sentences(corpus)
         try:
             vocab = Vocabulary.build(sentences, self.min_count, self.max_vocab_size)
         except (CorpusError, VocabularyError) as error:
+            _close_if_made(sentences, corpus)
             dropped = getattr(getattr(sentences, "stats", None), "long_tokens_dropped", 0)
             if not dropped:
                 raise
             raise type(error)(f"{error} ({dropped:,} tokens longer than {MAX_TOKEN_CHARS:,} "
                               "characters were left out: is the text split into words?)") from None
+        self._start_from(vocab)
+        self.read_stats_ = getattr(sentences, "stats", None)
+        self._vocab_corpus, self._vocab_reader = corpus, sentences
+        return self
+
+    def build_vocab_from(self, vocab) -> Word2Vec:
+        """Take the vocabulary from ``vocab`` instead of counting a corpus, and
+        initialise the vectors as ``build_vocab`` does: ``vocab`` is a
+        `Vocabulary` or the path of a vocabulary file in word2vec C's format
+        (`vocabfile.save_vocab` writes one). ``min_count`` and
+        ``max_vocab_size`` apply to its counts.
+
+        The next ``train`` makes no counting pass: its learning rate is
+        scheduled over the total of the kept words' counts, so they must be
+        the counts of the corpus it trains on. Words that the corpus does not
+        hold keep their initial vectors.
+        """
+        self._validate()
+        if isinstance(vocab, Vocabulary):
+            vocab = vocabfile.restrict(vocab, self.min_count, self.max_vocab_size)
+        else:
+            vocab = vocabfile.load_vocab(vocab, self.min_count, self.max_vocab_size)
+        self._start_from(vocab)
+        self.read_stats_ = None
+        self._vocab_corpus, self._vocab_reader = _COUNTS_GIVEN, None
+        return self
+
+    def _start_from(self, vocab: Vocabulary) -> None:
+        """Initialise the vectors of ``vocab``'s words and forget any training."""
+        self._close_vocab_reader()
         self._check_memory(len(vocab))
         shape = (len(vocab), self.dim)
         try:
@@ -252,12 +286,22 @@ class Word2Vec:
             raise SettingsError(f"not enough memory for {shape[0]:,} x {shape[1]:,} vectors: "
                                 "lower dim, raise min_count or set max_vocab_size") from None
         self.vocab_ = vocab
-        self.read_stats_ = getattr(sentences, "stats", None)
         self.loss_history_ = np.zeros((0, len(HISTORY_COLUMNS)))
         self.epochs_trained_ = self.words_trained_ = 0
-        self._vocab_corpus = corpus
         self._wv = None
-        return self
+
+    def _reader_of(self, corpus):
+        """The reader of ``corpus``: the one ``build_vocab`` counted it with, if
+        it did (a pipe can be read only once), else a new one."""
+        if self._vocab_reader is not None and corpus is self._vocab_corpus:
+            return self._vocab_reader
+        self._close_vocab_reader()
+        return self._sentences(corpus)
+
+    def _close_vocab_reader(self) -> None:
+        if self._vocab_reader is not None:
+            _close_if_made(self._vocab_reader, self._vocab_corpus)
+        self._vocab_reader = None
 
     def train(self, corpus, epochs: int | None = None, progress=sys.stderr,
               on_epoch_end=None, callbacks=()) -> Word2Vec:
@@ -285,11 +329,12 @@ class Word2Vec:
         epochs = settings.whole_number("epochs", self.epochs if epochs is None else epochs)
         # One reader for the counting pass and the training passes, so that a
         # corpus that can be read only once (a pipe) is read once.
-        sentences = self._sentences(corpus)
+        sentences = self._reader_of(corpus)
         if self.vocab_ is None:
             self.build_vocab(sentences)
         try:
-            if any(self._vocab_corpus is given for given in (corpus, sentences)):
+            if (self._vocab_corpus is _COUNTS_GIVEN
+                    or any(self._vocab_corpus is given for given in (corpus, sentences))):
                 words_per_epoch = self.vocab_.total_count
             else:
                 words_per_epoch = self._count_words(sentences)
@@ -297,7 +342,7 @@ class Word2Vec:
                          "corpus": corpus_fingerprint(corpus)}
             return self._run(sentences, progress, on_epoch_end, callbacks)
         finally:
-            self._vocab_corpus = None
+            self._vocab_corpus = self._vocab_reader = None
             _close_if_made(sentences, corpus)  # a pipe's temporary copy goes at once
 
     def resume(self, corpus, progress=sys.stderr, on_epoch_end=None, callbacks=()) -> Word2Vec:
@@ -554,6 +599,11 @@ class Word2Vec:
 
 
 Word2Vec._KINDS[Word2Vec.KIND] = Word2Vec
+
+
+# What build_vocab_from leaves for train(): the vocabulary's counts are the
+# corpus's, and no counting pass is needed for the learning-rate schedule.
+_COUNTS_GIVEN = object()
 
 
 def _json_safe(params: dict) -> dict:
