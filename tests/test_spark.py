@@ -318,3 +318,37 @@ def test_partitions_beyond_the_words_are_cut_with_a_warning():
         assert _useful_partitions(8, 1) == 1
     assert _useful_partitions(2, 720) == 2
     assert _useful_partitions(4, PARTITION_WORDS * 4) == 4
+
+
+LAUNCH_INTERRUPTED = """
+import subprocess
+import time
+from pyspark import SparkConf, java_gateway
+from w2v.spark import session
+
+started, real, sleep = [], subprocess.Popen, time.sleep
+def recording(*args, **kwargs):
+    started.append(real(*args, **kwargs))
+    return started[-1]
+def interrupted(seconds):  # the launch waits for the JVM in steps of 0.1 s: Ctrl-C in the first
+    time.sleep = sleep
+    raise KeyboardInterrupt
+subprocess.Popen, time.sleep = recording, interrupted
+try:
+    session._launch(SparkConf(), {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL})
+except KeyboardInterrupt:
+    pass
+print(len(started), started[0].poll())
+for process in started:
+    if process.poll() is None:
+        process.kill()
+"""
+
+
+def test_an_interrupted_launch_leaves_no_jvm_behind():
+    # PySpark abandons a JVM whose launch is interrupted: it would wait for a connection forever.
+    done = subprocess.run([sys.executable, "-c", LAUNCH_INTERRUPTED], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    processes, status = done.stdout.split()
+    assert processes == "1" and status != "None"  # started, and no longer running

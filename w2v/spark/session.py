@@ -179,6 +179,7 @@ def start_session(master: str, app_name: str = "w2v", conf: dict | None = None):
             settings["spark.pyspark.python"] = sys.executable
     settings.update(conf or {})
     spark_conf = SparkConf().setAll(list(settings.items()))
+    _quiet_py4j()  # before the gateway starts: a signal may come while it does
     with spark_errors(f"starting Spark on {master}"), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         context = SparkContext(conf=spark_conf, gateway=_gateway(spark_conf))
@@ -195,10 +196,19 @@ def _plain_interrupts() -> None:
     ``finally`` blocks stop the session, and stopping it cancels the jobs."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _quiet_py4j() -> None:
+    """py4j reports an interrupted call (Ctrl-C, SIGTERM) on its own loggers
+    and on the root one, with tracebacks: the CLI says what was interrupted
+    in one line instead. ``W2V_DEBUG=1`` keeps them."""
     if not os.environ.get("W2V_DEBUG"):
-        # py4j reports an interrupted call on its own logger and on the root one.
         logging.getLogger("py4j").setLevel(logging.CRITICAL)
-        logging.getLogger().addFilter(_not_from_py4j)
+        for name in ("py4j.clientserver", "py4j.java_gateway"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        root = logging.getLogger()
+        if _not_from_py4j not in root.filters:
+            root.addFilter(_not_from_py4j)
 
 
 def _not_from_py4j(record: logging.LogRecord) -> bool:
@@ -207,19 +217,47 @@ def _not_from_py4j(record: logging.LogRecord) -> bool:
 
 def _gateway(conf):
     """Spark's JVM, its output into `log_path()` unless debugging."""
-    from pyspark.java_gateway import launch_gateway
-
     if os.environ.get("W2V_DEBUG"):
-        return launch_gateway(conf)
+        return _launch(conf, {})
     log = open(log_path(), "ab")  # the JVM writes to it for as long as it lives
     atexit.register(_remove_log_unless_failed)
     try:
-        return launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+        return _launch(conf, {"stdout": log, "stderr": log})
     except Exception as error:
         raise SparkError(f"Spark did not start ({_reason(str(error))}); its log is "
                          f"{log_path()}") from None
     finally:
         log.close()  # the JVM keeps its own copy of the descriptor
+
+
+def _launch(conf, popen_kwargs: dict):
+    """PySpark's `launch_gateway`, killing the JVM if the launch is interrupted.
+
+    Interrupted (Ctrl-C, SIGTERM) before the JVM has written where it
+    listens, PySpark deletes the file it was to write and leaves the JVM
+    behind, which then waits for a connection forever (and its watch on
+    this process's exit never starts). So the process PySpark starts is
+    noted on the way, and killed if the launch does not finish.
+    """
+    from pyspark import java_gateway
+
+    started = []
+
+    def popen(*args, **kwargs):
+        started.append(subprocess.Popen(*args, **kwargs))
+        return started[-1]
+
+    original, java_gateway.Popen = java_gateway.Popen, popen
+    try:
+        return java_gateway.launch_gateway(conf, popen_kwargs=popen_kwargs)
+    except BaseException:
+        for process in started:
+            process.kill()  # spark-submit execs the JVM: this is the JVM
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+        raise
+    finally:
+        java_gateway.Popen = original
 
 
 _failures = []  # what failed in this process: then its log is kept for the user to read
