@@ -334,3 +334,86 @@ def cbow_minibatch_update(W_in, W_out, contexts, centres, noise, eta):
     for c, context in enumerate(contexts):
         np.subtract.at(W_in, np.asarray(context, dtype=np.intp), eta * dH[c])
     return loss
+
+
+# --------------------------------------------------------------------------
+# Hierarchical softmax (derivation, Section 11)
+# --------------------------------------------------------------------------
+
+def hs_loss(x, u_path, codes):
+    """Loss (39) of one word given the input x: the path's node vectors
+    ``u_path`` (L, d), root first, and its code bits ``codes`` (L,)."""
+    x, u_path = np.asarray(x), np.asarray(u_path)
+    d = np.asarray(codes, dtype=x.dtype)
+    s = u_path @ x                                        # s_j = u_j . x   (39)
+    return float(np.sum(-log_sigmoid((1 - 2 * d) * s)))   # (39)
+
+
+def hs_gradients(x, u_path, codes):
+    """Exact gradients of (39): ``(dL/dx, dL/du_path)``, (d,) and (L, d)."""
+    x, u_path = np.asarray(x), np.asarray(u_path)
+    t = 1 - np.asarray(codes, dtype=x.dtype)              # label t_j = 1 - d_j  (40)
+    g = _score_gradient(u_path @ x, t)                    # g_j = sigma(s_j) - t_j  (41)
+    return (g @ u_path).astype(x.dtype, copy=False), np.outer(g, x).astype(x.dtype, copy=False)  # (42)
+
+
+def _hs_steps(W_hs, points, codes, x, eta, dx):
+    """Step every node of a path, root first (43): u_j -= eta g_j x, adding
+    g_j u_j (u_j before its update) to ``dx``. Returns the loss (39)."""
+    loss = hs_loss(x, W_hs[np.asarray(points, dtype=np.intp)], codes)
+    for p, d in zip(points, codes):
+        u_j = W_hs[p]                                     # a view into W_hs
+        g_j = _score_gradient(x.dtype.type(u_j @ x), x.dtype.type(1 - d))  # (41)
+        dx += g_j * u_j                                   # (42)
+        u_j -= (eta * g_j) * x                            # (43)
+    return loss
+
+
+def _ns_steps(W_out, targets, labels, x, eta, dx):
+    """The negative-sampling loop of (12)-(13) on input x, adding to ``dx``."""
+    targets = np.asarray(targets, dtype=np.intp)
+    y = np.asarray(labels, dtype=x.dtype)
+    loss = skipgram_loss(x, W_out[targets], y)
+    for j, y_j in zip(targets, y):
+        u_j = W_out[j]
+        g_j = _score_gradient(x.dtype.type(u_j @ x), y_j)  # (10)
+        dx += g_j * u_j                                    # (12)
+        u_j -= (eta * g_j) * x                             # (13)
+    return loss
+
+
+def skipgram_hs_update(W_in, W_hs, context, points, codes, eta, W_out=None, targets=(),
+                       labels=()):
+    """One in-place skip-gram step with hierarchical softmax, (43): the input
+    vector of ``context`` against the path (``points``, ``codes``) of the
+    centre word; with ``W_out``, also against ``targets`` by negative
+    sampling (both losses summed; the negative-sampling loop first, as the
+    kernel). Returns the loss before the step."""
+    dtype = W_in.dtype
+    eta = dtype.type(eta)
+    v = W_in[context].copy()
+    dv = np.zeros_like(v)
+    loss = 0.0
+    if W_out is not None and len(targets):
+        loss += _ns_steps(W_out, targets, labels, v, eta, dv)
+    loss += _hs_steps(W_hs, points, codes, v, eta, dv)
+    W_in[context] = v - eta * dv                          # (43)
+    return loss
+
+
+def cbow_hs_update(W_in, W_hs, context, points, codes, eta, W_out=None, targets=(), labels=()):
+    """One in-place CBOW step with hierarchical softmax, (44): the mean h of
+    the ``context`` rows against the centre word's path (and ``targets`` by
+    negative sampling with ``W_out``); each context occurrence then takes
+    -eta dL/dh. Returns the loss before the step."""
+    eta = W_in.dtype.type(eta)
+    h = _context_mean(W_in, context)                      # (15)
+    dh = np.zeros_like(h)
+    loss = 0.0
+    if W_out is not None and len(targets):
+        loss += _ns_steps(W_out, targets, labels, h, eta, dh)
+    loss += _hs_steps(W_hs, points, codes, h, eta, dh)
+    step = eta * dh
+    for c in np.asarray(context, dtype=np.intp):          # (44), once per occurrence
+        W_in[c] -= step
+    return loss
