@@ -39,21 +39,29 @@ from .types import FiniteFloat
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Finish MODEL's interrupted run, or (if it finished) train it --epochs more "
                    "on CORPUS, keeping its vocabulary and settings.")
+@click.option("--update-vocab", is_flag=True,
+              help="With --resume MODEL whose run finished: first add the words of CORPUS "
+                   "that MODEL lacks and CORPUS holds MODEL's --min-count times (counted on "
+                   "CORPUS alone), with new vectors after the old rows. MODEL's words keep "
+                   "their vectors and rows and are never removed; their counts add CORPUS's; "
+                   "MODEL's --max-vocab-size, if any, caps the words added.")
 @vocabulary_file_options(unit="word", data="corpus")
 @click.option("--phrases", "phrases_path", type=click.Path(dir_okay=False), metavar="PHRASE_MODEL",
               help="Join the phrases of PHRASE_MODEL (saved by w2v phrases --save-model) in "
                    "CORPUS as it is read, so that new_york gets a vector.")
 @spark_options
 @click.pass_context
-def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, save_vocab,
-          read_vocab, **settings):
+def train(ctx, corpus, output, checkpoint, resume, update_vocab, quiet, epochs, phrases_path,
+          save_vocab, read_vocab, **settings):
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, a folder of them,
     or - for standard input; one sentence per line) and save them to a model file."""
     spark = pop_spark_options(ctx, settings)
     if spark is not None and phrases_path is not None:
         raise click.UsageError("--phrases cannot be used with --spark: join the phrases first "
                                "(w2v phrases CORPUS -o PHRASED) and train on PHRASED")
-    vocabulary = _vocabulary_files(corpus, output, save_vocab, read_vocab, resume, spark)
+    _check_update_vocab(update_vocab, resume, spark)
+    vocabulary = _vocabulary_files(corpus, output, save_vocab, read_vocab, resume, spark,
+                                   update=update_vocab)
     check_writable(output, reads=corpus)
     if phrases_path is not None:
         check_writable(output, reads=phrases_path)
@@ -71,6 +79,12 @@ def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, 
     log = None if quiet else sys.stderr
     if resume:
         model = _resumed_model(ctx, resume, settings["workers"])
+        words_before = len(model.vocab_)
+        if update_vocab and model.unfinished:
+            raise click.UsageError(
+                f"--update-vocab goes on from a finished run, but {resume} has "
+                f"{model.run_['completed']} of its {model.run_['epochs']} epochs done: finish "
+                f"it first with --resume {resume} alone")
         corpus, source = _phrased(phrase_model, corpus, model, phrases_path)
         if model.unfinished:
             def run(on_epoch_end):
@@ -96,16 +110,45 @@ def train(ctx, corpus, output, checkpoint, resume, quiet, epochs, phrases_path, 
             corpus.close()  # a pipe's temporary copy
     if not quiet:
         _summary(model, output)
+        if update_vocab:
+            _update_summary(model, words_before, source)
 
 
-def _vocabulary_files(corpus, output, save, read, resume, spark):
+def _check_update_vocab(update_vocab, resume, spark):
+    if not update_vocab:
+        return
+    if not resume:
+        raise click.UsageError("--update-vocab needs --resume MODEL: the model whose vocabulary "
+                               "grows (a new model counts CORPUS anyway)")
+    if spark is not None:
+        raise click.UsageError("--update-vocab cannot be used with --spark yet: update the "
+                               "vocabulary on one machine")
+
+
+def _update_summary(model, words_before, source):
+    added = len(model.vocab_) - words_before
+    if added:
+        click.echo(f"vocabulary update: {added:,} new words from {source} "
+                   f"(rows {words_before:,} on); {len(model.vocab_):,} words in all", err=True)
+    else:
+        full = " (or max_vocab_size is reached)" if model.max_vocab_size else ""
+        click.echo(f"note: {source} has no word new to the model seen min_count="
+                   f"{model.min_count} times{full}: the vocabulary is unchanged (its counts "
+                   f"now include {source}'s)", err=True)
+
+
+def _vocabulary_files(corpus, output, save, read, resume, spark, update=False):
     """Check --save-vocab and --read-vocab before any work; return what gives
     the model its vocabulary before training: read from a file, or counted
-    and saved, or (neither given) left to training."""
+    and saved, or (neither given) left to training; with ``update``, the
+    resumed model's vocabulary grown by CORPUS (and saved, with --save-vocab)."""
     given = "--save-vocab" if read is None else "--read-vocab"
     if spark is not None and (save or read):
         raise click.UsageError(f"{given} cannot be used with --spark, which counts on the "
                                "cluster")
+    if read is not None and update:
+        raise click.UsageError("--read-vocab cannot be used with --update-vocab, which counts "
+                               "CORPUS to find its new words")
     if read is not None and resume:
         raise click.UsageError("--read-vocab cannot be used with --resume: the model keeps its "
                                "vocabulary")
@@ -119,6 +162,8 @@ def _vocabulary_files(corpus, output, save, read, resume, spark):
     def vocabulary(model, corpus):
         if read is not None:
             model.build_vocab_from(read)
+        elif update:  # train() then reads the corpus with the same reader
+            model.build_vocab(corpus, update=True)
         elif save is not None and model.vocab_ is None:
             model.build_vocab(corpus)  # train() then reads the corpus with the same reader
         if save is not None:
@@ -183,7 +228,7 @@ def _summary(model, output):
     click.echo(f"{len(model.vocab_):,} words x {model.dim} dims, "
                f"{model.words_trained_:,} words trained in {format_duration(seconds)} "
                f"({format_count(speed)} words/s); saved {output}", err=True)
-    if stats is None:
+    if stats is None or not hasattr(stats, "replaced_chars"):  # none, or an item model's
         return
     if stats.replaced_chars:
         click.echo(f"warning: {stats.replaced_chars:,} invalid UTF-8 sequences were replaced", err=True)

@@ -152,6 +152,7 @@ class Word2Vec:
         self.run_: dict | None = None  # the last train() call: epochs planned and completed
         self._vocab_corpus = None  # what build_vocab counted, until train() uses it
         self._vocab_reader = None  # ... and the reader it counted with
+        self._vocab_words = None  # ... and its words in the vocabulary, for the schedule
         self._wv: KeyedVectors | None = None
 
     # --- settings -------------------------------------------------------------
@@ -227,15 +228,27 @@ class Word2Vec:
 
     # --- learning -------------------------------------------------------------
 
-    def build_vocab(self, corpus) -> Word2Vec:
+    def build_vocab(self, corpus, update: bool = False) -> Word2Vec:
         """Count the corpus and initialise the vectors (word2vec's scheme:
         input vectors uniform in ±0.5/dim, output vectors zero). A ``train``
         of the same corpus object next reads it with the same reader, so
-        that a pipe or standard input is read once."""
+        that a pipe or standard input is read once.
+
+        With ``update``, the vocabulary of a model that has one grows by the
+        corpus's new words instead of being replaced (gensim's
+        ``build_vocab(update=True)``; `_update_vocab` says how): old vectors
+        and their rows are kept, new words get rows after them, and the
+        training so far (epochs, words, loss history) is kept. The next
+        ``train`` of this corpus schedules its learning rate over the
+        corpus's words."""
         self._validate()
+        if update:
+            self._check_updatable()
         sentences = self._sentences(corpus)
         try:
-            vocab = Vocabulary.build(sentences, self.min_count, self.max_vocab_size)
+            # An update needs every word's count: old words add theirs whatever they are.
+            vocab = Vocabulary.build(sentences, 1 if update else self.min_count,
+                                     self.max_vocab_size)
         except (CorpusError, VocabularyError) as error:
             _close_if_made(sentences, corpus)
             dropped = getattr(getattr(sentences, "stats", None), "long_tokens_dropped", 0)
@@ -243,10 +256,71 @@ class Word2Vec:
                 raise
             raise type(error)(f"{error} ({dropped:,} tokens longer than {MAX_TOKEN_CHARS:,} "
                               "characters were left out: is the text split into words?)") from None
-        self._start_from(vocab)
+        if update:
+            self._close_vocab_reader()
+            try:
+                self._vocab_words = self._update_vocab(vocab)
+            except W2VError:
+                _close_if_made(sentences, corpus)
+                raise
+        else:
+            self._start_from(vocab)
+            self._vocab_words = vocab.total_count
         self.read_stats_ = getattr(sentences, "stats", None)
         self._vocab_corpus, self._vocab_reader = corpus, sentences
         return self
+
+    def _check_updatable(self) -> None:
+        if self.vocab_ is None:
+            raise VocabularyError("a vocabulary update needs a model with a vocabulary: train "
+                                  "it (or build_vocab) on a first corpus, then update")
+        self._check_vectors_match_settings()
+
+    def _update_vocab(self, counted: Vocabulary) -> int:
+        """Grow the vocabulary and the vectors by ``counted`` (the counts of
+        a new corpus, every word); return the words of that corpus in the
+        grown vocabulary, which its epochs train on.
+
+        `Vocabulary.updated` decides the words: old ones all stay, in their
+        rows, their counts summed; new ones seen ``min_count`` times in the
+        new corpus are appended, most frequent first, while there are fewer
+        than ``max_vocab_size``. Old vectors are copied unchanged; new input
+        rows are drawn as word2vec's first ones are (uniform in ±0.5/dim),
+        from a stream of the seed of their own, new output rows are zero.
+        Counts, and with them the subsampling and noise tables (made from
+        ``vocab_`` at each run), are the merged ones.
+
+        Rows are not re-sorted by frequency, so that row numbers held
+        elsewhere stay valid: the first rows are still the most frequent old
+        words, which is all the hot rows of several workers need for speed
+        (an approximate index of the old vectors is dropped at the next save,
+        as for any change of vectors); `restrict_vocab` in queries and
+        evaluations counts rows, so new words come after every old one there.
+        """
+        vocab = self.vocab_.updated(counted, self.min_count, self.max_vocab_size)
+        words = sum(count for word, count in zip(counted.words, counted.counts.tolist())
+                    if word in vocab.index)
+        if words == 0:
+            raise CorpusError(f"no word of the corpus is in the vocabulary or seen "
+                              f"min_count={self.min_count} times: nothing to train on")
+        old, shape = len(self.vocab_), (len(vocab), self.dim)
+        self._check_memory(len(vocab))
+        try:
+            W_in = np.empty(shape, dtype=np.float32)
+            W_in[:old] = self.W_in_
+            # The seed's stream for rows from ``old`` on: not a replay of the first rows' draws.
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(old,)))
+            rng.random(out=W_in[old:], dtype=np.float32)
+            W_in[old:] -= 0.5
+            W_in[old:] /= self.dim
+            W_out = np.zeros(shape, dtype=np.float32)
+            W_out[:old] = self.W_out_
+        except MemoryError:
+            raise SettingsError(f"not enough memory to grow the vectors to {shape[0]:,} x "
+                                f"{shape[1]:,}: raise min_count or set max_vocab_size") from None
+        self.vocab_, self.W_in_, self.W_out_ = vocab, W_in, W_out
+        self._wv = None
+        return words
 
     def build_vocab_from(self, vocab) -> Word2Vec:
         """Take the vocabulary from ``vocab`` instead of counting a corpus, and
@@ -268,6 +342,7 @@ class Word2Vec:
         self._start_from(vocab)
         self.read_stats_ = None
         self._vocab_corpus, self._vocab_reader = _COUNTS_GIVEN, None
+        self._vocab_words = vocab.total_count
         return self
 
     def _start_from(self, vocab: Vocabulary) -> None:
@@ -304,7 +379,7 @@ class Word2Vec:
         self._vocab_reader = None
 
     def train(self, corpus, epochs: int | None = None, progress=sys.stderr,
-              on_epoch_end=None, callbacks=()) -> Word2Vec:
+              on_epoch_end=None, callbacks=(), update_vocab: bool = False) -> Word2Vec:
         """Train on ``corpus``: a path (file or folder, plain or compressed;
         ``"-"`` or a pipe is read once into a temporary file) or a re-iterable
         collection of token lists. Builds the vocabulary first when there is
@@ -323,27 +398,41 @@ class Word2Vec:
         and can be saved, and ``unfinished`` is true so that ``resume`` can
         train the rest. Its return value is ignored; any other exception ends
         training and is raised.
+
+        ``update_vocab`` first grows the vocabulary by the words of ``corpus``
+        (``build_vocab(corpus, update=True)``, unless that was just done):
+        words seen ``min_count`` times in ``corpus`` get new vectors, old
+        words keep theirs and their rows, counts add up, and old words are
+        never removed, whatever their counts. The learning rate then spans
+        ``corpus``'s words, as for any continued training.
         """
         self._validate()
         callbacks = _checked_callbacks(callbacks)
         epochs = settings.whole_number("epochs", self.epochs if epochs is None else epochs)
+        if update_vocab:
+            self._check_updatable()
         # One reader for the counting pass and the training passes, so that a
         # corpus that can be read only once (a pipe) is read once.
         sentences = self._reader_of(corpus)
-        if self.vocab_ is None:
-            self.build_vocab(sentences)
         try:
-            if (self._vocab_corpus is _COUNTS_GIVEN
-                    or any(self._vocab_corpus is given for given in (corpus, sentences))):
-                words_per_epoch = self.vocab_.total_count
+            if update_vocab and not self._counted(corpus, sentences):
+                self.build_vocab(sentences, update=True)
+            elif self.vocab_ is None:
+                self.build_vocab(sentences)
+            if self._counted(corpus, sentences) or self._vocab_corpus is _COUNTS_GIVEN:
+                words_per_epoch = self._vocab_words
             else:
                 words_per_epoch = self._count_words(sentences)
             self.run_ = {"epochs": epochs, "completed": 0, "words_per_epoch": words_per_epoch,
                          "corpus": corpus_fingerprint(corpus)}
             return self._run(sentences, progress, on_epoch_end, callbacks)
         finally:
-            self._vocab_corpus = self._vocab_reader = None
+            self._vocab_corpus = self._vocab_reader = self._vocab_words = None
             _close_if_made(sentences, corpus)  # a pipe's temporary copy goes at once
+
+    def _counted(self, corpus, sentences) -> bool:
+        """Whether ``build_vocab`` last counted this corpus (and no train used it since)."""
+        return any(self._vocab_corpus is given for given in (corpus, sentences))
 
     def resume(self, corpus, progress=sys.stderr, on_epoch_end=None, callbacks=()) -> Word2Vec:
         """Finish a run that was interrupted (e.g. a checkpoint saved by

@@ -20,6 +20,10 @@ from .settings import LIMITS, real_number, whole_number
 class Vocabulary:
     """Words most frequent first, with their counts.
 
+    A vocabulary `updated` with a new corpus keeps its words in their rows
+    and appends the new ones after them, most frequent first among
+    themselves: then only each of the two parts is in frequency order.
+
     Attributes
     ----------
     words : list of str
@@ -143,6 +147,43 @@ class Vocabulary:
         pruned = 0 if max_size is None else counter.dropped
         del counter, kept  # every distinct word counted, and the kept ones among them
         return cls(_unpack(packed, lengths), counts, corpus_tokens=corpus_tokens, pruned_words=pruned)
+
+    def updated(self, counted: Vocabulary, min_count: int = 5,
+                max_size: int | None = None) -> Vocabulary:
+        """This vocabulary grown by ``counted``, the counts of a new corpus
+        (`build` with ``min_count=1``, so that every word's count is there).
+
+        - Every word of this vocabulary stays, in its row, whatever its count
+          in the new corpus: its count becomes the sum of the two.
+        - A word new to it is added if the new corpus holds it at least
+          ``min_count`` times: the old corpus's count of a word that was not
+          kept is not known, so the new corpus alone decides, with its count.
+          New words go after the old ones, most frequent first (ties broken by
+          the word), so that the old rows keep their numbers.
+        - With ``max_size``, new words are added only while the vocabulary has
+          fewer than ``max_size`` words (the most frequent first); old words
+          are never removed, so one already that large gains none.
+
+        ``corpus_tokens`` and ``pruned_words`` add up.
+        """
+        min_count = whole_number("min_count", min_count)
+        if max_size is not None:
+            max_size = whole_number("max_size", max_size, high=LIMITS["max_vocab_size"])
+        counts = self.counts.copy()
+        new = []
+        for word, count in zip(counted.words, counted.counts.tolist()):
+            row = self.index.get(word)
+            if row is not None:
+                counts[row] += count
+            elif count >= min_count:
+                new.append((word, count))
+        new.sort(key=lambda wc: (-wc[1], wc[0]))
+        if max_size is not None:
+            new = new[:max(0, max_size - len(self))]
+        return Vocabulary(self.words + [w for w, _ in new],
+                          np.concatenate([counts, np.array([c for _, c in new], dtype=np.int64)]),
+                          corpus_tokens=self.corpus_tokens + counted.corpus_tokens,
+                          pruned_words=self.pruned_words + counted.pruned_words)
 
     def keep_probabilities(self, sample: float) -> np.ndarray:
         """Probability of keeping each occurrence of a word (frequent words are
