@@ -11,10 +11,11 @@ from w2v.progress import format_duration
 from w2v.tune import format_trials
 from w2v.tune import tune as run_tune
 
-from .options import check_writable, training_options
+from .options import check_writable, training_options, vocabulary_file_options
 from .reading import READING_OPTIONS, duration, read_input, reading_options
 from .run import train_and_save
 from .spark_options import item2vec_on_spark, pop_spark_options, spark_options
+from .train import _vocabulary_files
 from .types import FiniteFloat
 
 # How INPUT is read, besides its form (--input-format, declared here: in w2v
@@ -62,6 +63,7 @@ TUNABLE = ("window", "history_half_life", "history_even_share", "ns_exponent", "
                    "can be finished with --resume OUTPUT.")
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="MODEL",
               help="Finish MODEL's interrupted run on INPUT, keeping its items and settings.")
+@vocabulary_file_options(unit="item", data="sessions", max_vocab_size=False)
 @click.option("--tune", is_flag=True,
               help="First search the settings not given on the command line (window, "
                    "ns-exponent, epochs, dim, negative, the query rule) on each user's last "
@@ -81,6 +83,9 @@ def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **s
     """
     _input_format(ctx, settings)
     spark = pop_spark_options(ctx, settings)
+    read_vocab = settings.pop("read_vocab")
+    vocabulary = _vocabulary_files(sessions, output, settings.pop("save_vocab"), read_vocab,
+                                   resume, spark)
     check_writable(output, reads=sessions)
     log = None if quiet else sys.stderr
     if resume and tune:
@@ -100,6 +105,7 @@ def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **s
         model = Item2Vec(**chosen)
 
     def run(on_epoch_end):
+        vocabulary(model, data)
         if model.unfinished:
             model.resume(data, progress=log, on_epoch_end=on_epoch_end)
         else:
@@ -113,9 +119,10 @@ def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **s
                    f"({data.stats.items:,} interactions), trained in "
                    f"{format_duration(model.training_seconds_)}; saved {output}", err=True)
         if distinct > len(model.vocab_):
-            click.echo(f"note: {distinct - len(model.vocab_):,} items "
-                       f"{'not in the resumed model' if resume else f'seen fewer than {model.min_count} times'}"
-                       " were left out", err=True)
+            why = ("not in the resumed model" if resume else f"not in {read_vocab}" if read_vocab
+                   else f"seen fewer than {model.min_count} times")
+            click.echo(f"note: {distinct - len(model.vocab_):,} items {why} were left out",
+                       err=True)
 
 
 def _input_format(ctx, settings):

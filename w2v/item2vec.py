@@ -160,8 +160,11 @@ class Item2Vec(Word2Vec):
             self.history_even_share = 1.0 if as_sets else HISTORY_EVEN_SHARE
 
     def _settle_mode(self, data) -> None:
-        """Decide "auto" from the data, before the first training."""
-        if self.mode == "auto" and self.vocab_ is None:
+        """Decide "auto" from the first data read, which is the first training's
+        (or its vocabulary's): once decided, the mode is no longer "auto". A
+        vocabulary from a file (``build_vocab_from``) has not seen the data,
+        so it leaves the mode to the training that reads it."""
+        if self.mode == "auto":
             self.mode = "sessions" if getattr(data, "ordered", True) else "baskets"
             self._fill_mode_settings()
 
