@@ -82,7 +82,8 @@ class Word2Vec:
         Off by default: see the measured speed and quality in
         benchmarks/results/minibatch.md.
     min_count : int
-        Words seen fewer times are left out of the vocabulary.
+        Words seen fewer times are left out of the vocabulary (in a vocabulary
+        update, new words seen fewer times in the new corpus; old words stay).
     sample : float
         Subsampling threshold for frequent words (0 disables it).
     epochs : int
@@ -94,7 +95,8 @@ class Word2Vec:
     ns_exponent : float
         Noise distribution exponent: counts ** ns_exponent.
     max_vocab_size : int, optional
-        Bound on distinct words held while counting, and on the final vocabulary.
+        Bound on distinct words held while counting, and on the final vocabulary
+        (an update adds new words only up to it, and removes none).
     max_sentence_length : int
         Longer lines are cut into sentences of this many tokens (none is lost).
     lowercase : bool
