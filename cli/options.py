@@ -16,15 +16,23 @@ from .types import FiniteFloat
 
 
 def training_options(*, unit: str, data: str, min_count: int, sample: float, epochs: int,
-                     alpha: str, dim: int = 100):
+                     alpha: str, dim: int = 100, hs: bool = False):
     """Decorate a command with the shared options; ``unit`` ("word", "item")
     and ``data`` ("corpus", "sessions") word the help, the rest are defaults
-    (``alpha`` only as shown: the library picks it)."""
+    (``alpha`` only as shown: the library picks it). ``hs``: the command has
+    --hs (hierarchical softmax), and --negative may then be 0."""
+    negative_help = f"Noise {unit}s per positive example."
+    if hs:
+        negative_help += " 0: none, hierarchical softmax alone (needs --hs)."
     options = [
         click.option("--dim", default=dim, show_default=True, type=click.IntRange(min=1),
                      help="Dimension of the vectors."),
-        click.option("--negative", default=5, show_default=True, type=click.IntRange(min=1),
-                     help=f"Noise {unit}s per positive example."),
+        click.option("--negative", default=5, show_default=True,
+                     type=click.IntRange(min=0 if hs else 1), help=negative_help),
+        *([click.option("--hs", is_flag=True,
+                        help="Hierarchical softmax over a Huffman tree of the word counts, "
+                             "summed with negative sampling (or alone with --negative 0), as "
+                             "word2vec C's -hs 1.")] if hs else []),
         click.option("--min-count", default=min_count, show_default=True,
                      type=click.IntRange(min=1), help=f"Leave out {unit}s seen fewer times."),
         click.option("--sample", default=sample, show_default=True, type=FiniteFloat(min=0),

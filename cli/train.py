@@ -32,7 +32,7 @@ from .types import FiniteFloat
 @click.option("--lowercase/--no-lowercase", default=True, show_default=True,
               help="Lower-case the text.")
 @training_options(unit="word", data="corpus", min_count=5, sample=1e-3,
-                  epochs=5, alpha="0.025 skip-gram, 0.05 CBOW")
+                  epochs=5, alpha="0.025 skip-gram, 0.05 CBOW", hs=True)
 @click.option("--checkpoint", is_flag=True,
               help="Save the model to OUTPUT after every epoch, so that an interrupted run "
                    "can be finished with --resume OUTPUT.")
@@ -56,6 +56,7 @@ def train(ctx, corpus, output, checkpoint, resume, update_vocab, quiet, epochs, 
     """Train word vectors on CORPUS (a text file, .gz/.bz2/.xz, a folder of them,
     or - for standard input; one sentence per line) and save them to a model file."""
     spark = pop_spark_options(ctx, settings)
+    _check_output_layer(settings, spark)
     if spark is not None and phrases_path is not None:
         raise click.UsageError("--phrases cannot be used with --spark: join the phrases first "
                                "(w2v phrases CORPUS -o PHRASED) and train on PHRASED")
@@ -69,6 +70,9 @@ def train(ctx, corpus, output, checkpoint, resume, update_vocab, quiet, epochs, 
     if spark is not None:
         model = (_resumed_model(ctx, resume, 1) if resume else
                  w2v.Word2Vec(epochs=epochs, **{k: v for k, v in settings.items() if v is not None}))
+        if model.hs:  # a resumed model's own setting
+            raise click.UsageError(f"{resume} was trained with hierarchical softmax, which "
+                                   "--spark does not train: resume it without --spark")
         train_on_spark(ctx, spark, corpus, model, output, checkpoint=checkpoint, quiet=quiet,
                        epochs=epochs if resume and not model.unfinished else None,
                        resume_command=f"w2v train {corpus} --spark {spark.master} --resume "
@@ -135,6 +139,16 @@ def _update_summary(model, words_before, source):
         click.echo(f"note: {source} has no word new to the model seen min_count="
                    f"{model.min_count} times{full}: the vocabulary is unchanged (its counts "
                    f"now include {source}'s)", err=True)
+
+
+def _check_output_layer(settings, spark):
+    """--negative 0 means hierarchical softmax alone; Spark trains negative sampling only."""
+    if settings["negative"] == 0 and not settings["hs"]:
+        raise click.UsageError("--negative 0 trains nothing without --hs: add --hs for "
+                               "hierarchical softmax alone, or give --negative 1 or more")
+    if settings["hs"] and spark is not None:
+        raise click.UsageError("--hs cannot be used with --spark, which trains negative "
+                               "sampling only")
 
 
 def _vocabulary_files(corpus, output, save, read, resume, spark, update=False):
@@ -213,7 +227,7 @@ def _given(ctx, name) -> bool:
 
 def _refuse_settings_with_resume(ctx):
     """A resumed model keeps its own settings: say so rather than ignore options."""
-    given = [name for name in ("sg", "dim", "window", "negative", "min_count", "sample", "alpha",
+    given = [name for name in ("sg", "dim", "window", "negative", "hs", "min_count", "sample", "alpha",
                                "min_alpha", "ns_exponent", "max_vocab_size", "lowercase", "seed")
              if _given(ctx, name)]
     if given:

@@ -214,3 +214,144 @@ def test_hs_kernel_refuses_a_tree_that_does_not_fit():
     small = huffman.build_tree(np.arange(V - 1, 0, -1))  # a tree of V - 1 words
     with pytest.raises(ValueError, match="tree.offsets"):
         kernels_hs.train_skipgram_hs(W_in, W_out, W_hs, small, *args)
+
+
+# --- training, model files, the command line ------------------------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import w2v  # noqa: E402
+from w2v.errors import ModelFormatError, SettingsError  # noqa: E402
+
+from conftest import rewrite_archive, topic_corpus  # noqa: E402
+
+
+def topic_margin(model):
+    """Mean cosine within a topic minus across the two topics."""
+    kv = model.wv
+    within = np.mean([kv.similarity(f"a{i}", f"a{j}") for i in range(5) for j in range(5, 10)])
+    across = np.mean([kv.similarity(f"a{i}", f"b{j}") for i in range(5) for j in range(5, 10)])
+    return within - across
+
+
+@pytest.mark.parametrize("sg", [True, False])
+@pytest.mark.parametrize("negative", [0, 3])
+def test_hs_training_learns_the_topics(topics, sg, negative):
+    model = w2v.Word2Vec(sg=sg, hs=True, negative=negative, dim=16, min_count=1, epochs=3,
+                         sample=0, seed=3).train(topics, progress=None)
+    assert model.W_hs_.shape == (len(model.vocab_) - 1, 16)
+    assert np.abs(model.W_hs_).max() > 0.01
+    assert (np.abs(model.W_out_).max() > 0) == bool(negative)  # negative 0: W_out untouched
+    assert np.isfinite(model.loss_history_[:, 3]).all()
+    assert topic_margin(model) > 0.3
+
+
+def test_hs_single_worker_runs_are_reproducible(topics):
+    runs = [w2v.Word2Vec(hs=True, negative=0, dim=8, min_count=1, epochs=1, seed=5)
+            .train(topics, progress=None) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].W_in_, runs[1].W_in_)
+    np.testing.assert_array_equal(runs[0].W_hs_, runs[1].W_hs_)
+
+
+def test_hs_model_file_round_trip_and_continued_training(topics, tmp_path):
+    model = w2v.Word2Vec(hs=True, negative=0, dim=8, min_count=1, epochs=1).train(
+        topics, progress=None)
+    path = tmp_path / "hs.w2v"
+    model.save(path)
+    loaded = w2v.load(path)
+    assert loaded.hs and loaded.negative == 0
+    np.testing.assert_array_equal(loaded.W_hs_, model.W_hs_)
+    before = loaded.W_hs_.copy()
+    loaded.train(topics, epochs=1, progress=None)  # goes on from the saved inner nodes
+    assert np.abs(loaded.W_hs_ - before).max() > 0
+
+
+def test_model_files_without_hs_load_as_before(topics, tmp_path):
+    model = w2v.Word2Vec(dim=8, min_count=1, epochs=1).train(topics, progress=None)
+    path = tmp_path / "ns.w2v"
+    model.save(path)
+
+    def without_hs(name, data):  # a file as w2v wrote it before hs existed
+        if name == "meta.json":
+            import json
+            meta = json.loads(data)
+            del meta["params"]["hs"]
+            return json.dumps(meta)
+        return data
+    rewrite_archive(path, without_hs)
+    loaded = w2v.load(path)
+    assert loaded.hs is False and loaded.W_hs_ is None
+    np.testing.assert_array_equal(loaded.W_in_, model.W_in_)
+
+
+def test_hs_model_file_with_a_wrong_tree_matrix_is_refused(topics, tmp_path):
+    model = w2v.Word2Vec(hs=True, dim=8, min_count=1, epochs=1).train(topics, progress=None)
+    path, other = tmp_path / "hs.w2v", tmp_path / "other.w2v"
+    model.save(path)
+    w2v.Word2Vec(hs=True, dim=8, min_count=1, epochs=1).train(topics[:30] + [["x", "y"]],
+                                                              progress=None).save(other)
+    with pytest.raises(ModelFormatError, match="W_hs"):
+        rewrite_archive(path, lambda name, data: data if name != "W_hs.npy" else None)
+        w2v.load(path)
+    model.save(path)
+
+    def other_tree(name, data):
+        import zipfile
+        with zipfile.ZipFile(other) as archive:
+            return archive.read("W_hs.npy") if name == "W_hs.npy" else data
+    rewrite_archive(path, other_tree)
+    assert len(w2v.load(other).vocab_) != len(model.vocab_)
+    with pytest.raises(ModelFormatError, match="inner nodes"):
+        w2v.load(path)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"negative": 0}, "negative must be >= 1 without hs"),
+    ({"hs": 1}, "hs must be True or False"),
+    ({"hs": True, "minibatch": True}, "hs cannot be combined with minibatch"),
+    ({"hs": True, "negative": -1}, "negative must be"),
+])
+def test_output_layer_settings_are_checked(topics, params, message):
+    with pytest.raises(SettingsError, match=message):
+        w2v.Word2Vec(min_count=1, **params).train(topics, progress=None)
+
+
+def test_hs_follows_a_vocabulary_update(topics):
+    model = w2v.Word2Vec(hs=True, negative=0, dim=8, min_count=1, epochs=1).train(
+        topics, progress=None)
+    old = model.W_hs_.copy()
+    more = [s + ["c1", "c2"] for s in topic_corpus(200, seed=4)]
+    model.train(more, epochs=1, progress=None, update_vocab=True)
+    assert model.W_hs_.shape == (len(model.vocab_) - 1, 8) and len(old) < len(model.W_hs_)
+
+
+def run_cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-c", "from w2v_cli.main import main; main()", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_trains_hierarchical_softmax_alone(corpus_file, tmp_path):
+    out = tmp_path / "hs.w2v"
+    result = run_cli("train", str(corpus_file), "-o", str(out), "--hs", "--negative", "0",
+                     "--dim", "8", "--min-count", "1", "--epochs", "1", "--workers", "2", "-q")
+    assert result.returncode == 0, result.stderr
+    model = w2v.load(out)
+    assert model.hs and model.negative == 0 and model.W_hs_.any()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--negative", "0"], "--negative 0 trains nothing without --hs"),
+    (["--hs", "--spark", "local[1]"], "--hs cannot be used with --spark"),
+])
+def test_cli_refuses_what_hs_cannot_do(corpus_file, tmp_path, args, message):
+    result = run_cli("train", str(corpus_file), "-o", str(tmp_path / "x.w2v"), *args)
+    assert result.returncode != 0
+    assert message in result.stderr and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and message in errors[0]
+
+
+def test_cli_help_describes_hs():
+    result = run_cli("train", "--help")
+    assert "--hs" in result.stdout and "Hierarchical softmax" in result.stdout

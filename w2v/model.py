@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import machine, modelfile, pipeline, settings, tables, vocabfile
+from . import huffman, machine, modelfile, pipeline, settings, tables, vocabfile
 from .batches import make_batches
 from .corpus import MAX_TOKEN_CHARS, Corpus, corpus_files
 from .errors import (CorpusError, ModelFormatError, SettingsError, TrainingDivergedError,
@@ -52,7 +52,8 @@ CBOW_GROUP = 4
 
 
 class Word2Vec:
-    """Skip-gram or CBOW word vectors trained with negative sampling.
+    """Skip-gram or CBOW word vectors trained with negative sampling, or
+    hierarchical softmax, or both.
 
     Parameters
     ----------
@@ -66,7 +67,13 @@ class Word2Vec:
         Each centre word draws its own window from 1..window, weighting near
         words more (word2vec); False uses the whole window (item2vec).
     negative : int
-        Noise words drawn per positive example.
+        Noise words drawn per positive example; 0 (with ``hs``) trains
+        hierarchical softmax alone.
+    hs : bool
+        Hierarchical softmax (docs/derivation.md, section 11): each example
+        also steps the inner nodes of the Huffman tree on its centre word's
+        path, rows of ``W_hs_``; with ``negative`` > 0 the two losses are
+        summed, as in word2vec C and gensim. Off by default.
     share_noise : bool
         Skip-gram only: draw the noise words once per centre word and use them
         for all its context words (Ji et al. 2016): about 15% faster; one
@@ -117,7 +124,8 @@ class Word2Vec:
     """
 
     def __init__(self, *, sg: bool = True, dim: int = 100, window: int = 5,
-                 shrink_windows: bool = True, negative: int = 5, share_noise: bool = False,
+                 shrink_windows: bool = True, negative: int = 5, hs: bool = False,
+                 share_noise: bool = False,
                  minibatch: bool = False,
                  min_count: int = 5, sample: float = 1e-3, epochs: int = 5,
                  alpha: float | None = None, min_alpha: float | None = None,
@@ -129,6 +137,7 @@ class Word2Vec:
         self.window = window
         self.shrink_windows = shrink_windows
         self.negative = negative
+        self.hs = hs
         self.share_noise = share_noise
         self.minibatch = minibatch
         self.min_count = min_count
@@ -146,6 +155,7 @@ class Word2Vec:
         self.vocab_: Vocabulary | None = None
         self.W_in_: np.ndarray | None = None
         self.W_out_: np.ndarray | None = None
+        self.W_hs_: np.ndarray | None = None  # hierarchical softmax: (V - 1, d), inner nodes
         self.loss_history_ = np.zeros((0, len(HISTORY_COLUMNS)))
         self.epochs_trained_ = 0
         self.words_trained_ = 0
@@ -168,7 +178,7 @@ class Word2Vec:
         super().__init_subclass__(**kwargs)
         Word2Vec._KINDS[cls.KIND] = cls
 
-    PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "share_noise", "minibatch",
+    PARAMS = ("sg", "dim", "window", "shrink_windows", "negative", "hs", "share_noise", "minibatch",
               "min_count", "sample", "epochs", "alpha",
               "min_alpha", "ns_exponent", "max_vocab_size", "max_sentence_length",
               "lowercase", "workers", "seed", "batch_words")
@@ -189,7 +199,8 @@ class Word2Vec:
     def _validate(self, memory: bool = True) -> None:
         """Check every setting (`settings.py`): a `SettingsError` names the first
         bad one; with ``memory``, also that training them fits in memory."""
-        for name in ("dim", "window", "negative", "epochs", "workers", "max_sentence_length",
+        self.hs, self.negative = settings.output_layer(self.hs, self.negative, self.minibatch)
+        for name in ("dim", "window", "epochs", "workers", "max_sentence_length",
                      "batch_words", "min_count"):
             setattr(self, name, settings.whole_number(name, getattr(self, name)))
         if self.max_vocab_size is not None:
@@ -218,7 +229,7 @@ class Word2Vec:
 
     def _check_memory(self, vocab_size: int) -> None:
         """Refuse settings whose vectors and per-thread buffers cannot fit."""
-        vectors = 2 * vocab_size * self.dim * 4
+        vectors = (2 + self.hs) * vocab_size * self.dim * 4
         per_worker = (self._scratch_rows() * self.negative * 8 + self.max_sentence_length * 4
                       + 2 * self.dim * 4 + 2 * HOT_ROWS_BYTES + self.batch_words * 24)
         what = (f"{vocab_size:,} words x {self.dim:,} dims" if vocab_size > 1
@@ -358,6 +369,7 @@ class Word2Vec:
             self.W_in_ -= 0.5  # in place: temporaries would double the peak memory
             self.W_in_ /= self.dim
             self.W_out_ = np.zeros(shape, dtype=np.float32)
+            self.W_hs_ = None  # made at the first training run, if hs is on (_hs_vectors)
         except MemoryError:
             self.W_in_ = self.W_out_ = None
             raise SettingsError(f"not enough memory for {shape[0]:,} x {shape[1]:,} vectors: "
@@ -565,13 +577,31 @@ class Word2Vec:
             if words:
                 run["partial_epoch"] = {"epoch": run["completed"], "words": words}
 
+    def _hs_vectors(self) -> np.ndarray:
+        """``W_hs_``, one row per inner node of the Huffman tree (V - 1), made
+        zero as word2vec C's syn1 when there is none yet (hs turned on after
+        build_vocab, or a model trained without it). After a vocabulary
+        update the tree is rebuilt from the new counts and the matrix grows
+        by zero rows, keeping the old ones, as gensim does."""
+        rows = max(len(self.vocab_) - 1, 0)
+        old = self.W_hs_
+        if old is None or old.shape != (rows, self.dim):
+            self.W_hs_ = np.zeros((rows, self.dim), dtype=np.float32)
+            if old is not None and old.shape[1] == self.dim:
+                keep = min(rows, len(old))
+                self.W_hs_[:keep] = old[:keep]
+        return self.W_hs_
+
     def _pipeline_setup(self) -> pipeline.Setup:
         """The vectors, tables and settings every training thread works with."""
         keep = self.vocab_.keep_probabilities(self.sample)
         accept, alias = alias_table(self.vocab_.noise_distribution(self.ns_exponent))
-        # Private copies of hot rows only pay when several workers share W_out.
-        hot = min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim)) if self.workers > 1 else 0
-        return pipeline.Setup(
+        # Private copies of hot rows only pay when several workers share W_out
+        # (and not for W_hs, shared plainly: docs/derivation.md, 11.4).
+        hot = (min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim))
+               if self.workers > 1 and self.negative else 0)
+        hs = {"W_hs": self._hs_vectors(), "tree": huffman.build_tree(self.vocab_.counts)} if self.hs else {}
+        return pipeline.Setup(**hs,
             W_in=self.W_in_, W_out=self.W_out_, keep=keep, accept=accept, alias=alias,
             sg=self.sg, minibatch=self.minibatch, share_noise=self.share_noise,
             window=self.window, shrink_windows=self.shrink_windows, negative=self.negative,
@@ -582,7 +612,8 @@ class Word2Vec:
 
     def _check_finite(self, epoch, force=False):
         """Refuse to go on (or to be saved) with vectors that have diverged."""
-        if force or not (np.isfinite(self.W_in_).all() and np.isfinite(self.W_out_).all()):
+        if force or not all(np.isfinite(m).all() for m in (self.W_in_, self.W_out_, self.W_hs_)
+                            if m is not None):
             raise TrainingDivergedError(
                 f"training diverged in epoch {epoch + 1}: the loss or the vectors became "
                 f"NaN or infinite; lower the learning rate (alpha is {self.start_alpha:g}; "
@@ -627,9 +658,11 @@ class Word2Vec:
             "run": self.run_,
             "loss_history_columns": list(HISTORY_COLUMNS),
         }
-        modelfile.save(path, meta, self.vocab_.words, {
-            "counts": self.vocab_.counts, "W_in": self.W_in_, "W_out": self.W_out_,
-            "loss_history": self.loss_history_})
+        arrays = {"counts": self.vocab_.counts, "W_in": self.W_in_, "W_out": self.W_out_,
+                  "loss_history": self.loss_history_}
+        if self.hs:  # the tree is not saved: load rebuilds it from the counts
+            arrays["W_hs"] = self._hs_vectors()
+        modelfile.save(path, meta, self.vocab_.words, arrays)
         from .ann import drop_stale_indexes  # an index is a cache of the vectors saved here
         drop_stale_indexes(path, self._indexed_matrices())
 
@@ -685,6 +718,8 @@ class Word2Vec:
             raise ModelFormatError(f"{path}: meta.json: {error}") from None
         model.W_in_, model.W_out_ = arrays["W_in"], arrays["W_out"]
         model.loss_history_ = arrays["loss_history"]
+        if model.hs:
+            model.W_hs_ = _load_hs_vectors(path, len(words))
         return model
 
 
@@ -710,6 +745,18 @@ def _close_if_made(sentences, corpus) -> None:
     """Close the reader ``_sentences`` made for a path (not the caller's own object)."""
     if sentences is not corpus and hasattr(sentences, "close"):
         sentences.close()
+
+
+def _load_hs_vectors(path, vocab_size: int) -> np.ndarray:
+    """The hierarchical-softmax matrix of a model file saved with hs: a
+    member that files without hs lack, hence read on its own (the zip is
+    opened again, but only this member and the words are read)."""
+    _, _, arrays = modelfile.load(path, {"W_hs": ("float32", ("n", "d"))})
+    W_hs = arrays["W_hs"]
+    if len(W_hs) != max(vocab_size - 1, 0):
+        raise ModelFormatError(f"{path}: W_hs.npy has {len(W_hs):,} rows, a tree of "
+                               f"{vocab_size:,} words has {max(vocab_size - 1, 0):,} inner nodes")
+    return W_hs
 
 
 def _checked_callbacks(callbacks) -> list:

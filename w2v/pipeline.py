@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels, spinlock
+from . import kernels, kernels_hs, spinlock
 from .batches import Batch, BatchCache
 from .errors import CorpusError
 from .sampling import seed_state
@@ -118,6 +118,11 @@ class Setup:
     cbow_group: int  # centre words per step of the minibatched CBOW kernel
     seed: int
     stream: int  # worker k draws from random stream ``stream + k``
+    # Hierarchical softmax (docs/derivation.md, section 11): the inner-node
+    # vectors (V - 1, d), shared by all workers without hot rows, and the
+    # Huffman tree (huffman.HuffmanTree); None without it.
+    W_hs: np.ndarray | None = None
+    tree: object = None
 
 
 class Worker:
@@ -141,6 +146,14 @@ class Worker:
         s = self.setup
         data = (s.W_in, s.W_out, ids, ends, s.keep, s.accept, s.alias, s.window, s.shrink_windows)
         # The kernels are looked up at each call, not imported: tests replace them.
+        if s.W_hs is not None:  # with negative 0, self.noise has no columns: no draws
+            if s.sg:
+                return kernels_hs.train_skipgram_hs(
+                    s.W_in, s.W_out, s.W_hs, s.tree, *data[2:], s.share_noise, eta_start,
+                    eta_end, self.state, self.kept, self.noise, self.dv, self.hot)
+            return kernels_hs.train_cbow_hs(s.W_in, s.W_out, s.W_hs, s.tree, *data[2:], eta_start,
+                                            eta_end, self.state, self.kept, self.noise, self.dv,
+                                            self.h, self.hot)
         if s.minibatch:
             kernel = kernels.train_skipgram_minibatch if s.sg else kernels.train_cbow_minibatch
             return kernel(*data, eta_start, eta_end, self.state, self.kept, self.noise, self.dv,

@@ -98,3 +98,21 @@ def _size(nbytes: int) -> str:
         if nbytes >= scale:
             return f"{nbytes / scale:,.1f} {unit}"
     return f"{nbytes} bytes"
+
+
+def output_layer(hs, negative, minibatch: bool = False) -> tuple[bool, int]:
+    """The output layer's settings, checked together: ``hs`` (hierarchical
+    softmax) True or False, ``negative`` noise words per example, 0 only with
+    ``hs`` (hierarchical softmax alone, word2vec C's ``-hs 1 -negative 0``);
+    both on sums the two losses. The minibatched kernels have no
+    hierarchical softmax."""
+    if not isinstance(hs, bool):
+        raise SettingsError(f"hs must be True or False, got {hs!r}")
+    negative = whole_number("negative", negative, low=0)
+    if negative == 0 and not hs:
+        raise SettingsError("negative must be >= 1 without hs: with negative=0 nothing would be "
+                            "learned (negative=0 needs hs=True, hierarchical softmax alone)")
+    if hs and minibatch:
+        raise SettingsError("hs cannot be combined with minibatch: the minibatched kernels "
+                            "train negative sampling only")
+    return hs, negative
