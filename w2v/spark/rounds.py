@@ -31,10 +31,25 @@ import numpy as np
 from .. import kernels
 from ..sampling import seed_state
 
-__all__ = ["RoundPlan", "Settings", "Update", "merge", "saturation", "train_share"]
+__all__ = ["RoundPlan", "Settings", "Update", "for_transport", "merge", "saturation",
+           "train_share"]
 
 #: Rows compared at a time when looking for changed rows (bounds the scratch memory).
 COMPARE_ROWS = 1 << 14
+#: Values of this size or more do not fit half precision (its largest is 65,504).
+HALF_LIMIT = 60_000.0
+
+
+def for_transport(values: np.ndarray) -> np.ndarray:
+    """``values`` in half precision, for the trip between driver and executors,
+    unless some do not fit it. Nothing is lost that training keeps: a partition
+    trains from the rounded vectors and sends the change it made *to them*,
+    which the driver adds to its own full-precision rows; and a change (a sum
+    of small steps) rounded to 11 bits is off by 0.05%, once. Halving the
+    bytes halves what each round sends both ways (docs/scaling.md)."""
+    if values.size and not np.abs(values).max() < HALF_LIMIT:
+        return values  # too large (or not finite: the driver's divergence check says so)
+    return values.astype(np.float16)
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,7 @@ class Update:
     update counts N_j (eq. 27); and the words, pairs and summed loss trained."""
 
     in_rows: np.ndarray      # int64 (r,), sorted
-    in_sums: np.ndarray      # float32 (r, d): sum_p d_pj / h(n_pj)
+    in_sums: np.ndarray      # float16 or float32 (r, d): sum_p d_pj / h(n_pj)
     in_counts: np.ndarray    # float64 (r,): N_j
     out_rows: np.ndarray
     out_sums: np.ndarray
@@ -184,7 +199,8 @@ def train_share(settings: Settings, plan: RoundPlan, vectors, tables, partition:
     ``items`` are the partition's cached ``(share, ids, ends)`` batches;
     ``vectors`` and ``tables`` are broadcasts of ``(W_in, W_out)`` and of
     ``(keep, accept, alias, noise)`` (subsampling keep-probabilities, the
-    noise alias table, the noise distribution). Yields one `Update`.
+    noise alias table, the noise distribution); the vectors come in half
+    precision (`for_transport`). Yields one `Update`.
     """
     batches = [(ids, ends) for share, ids, ends in items if share == plan.share]
     batches = batches[slice(*plan.batches)]
@@ -195,7 +211,7 @@ def train_share(settings: Settings, plan: RoundPlan, vectors, tables, partition:
     if words == 0:
         yield empty_update(dim)
         return
-    W_in, W_out = W_in_start.copy(), W_out_start.copy()  # the broadcast stays as it came
+    W_in, W_out = W_in_start.astype(np.float32), W_out_start.astype(np.float32)
     loss, pairs = _train_batches(settings, plan, partition, batches, words, W_in, W_out,
                                  keep, accept, alias)
     counts = np.bincount(np.concatenate([ids for ids, _ in batches]), minlength=len(keep))
@@ -266,7 +282,7 @@ def _changes(W, W_start, updates, contraction, candidates):
     row_updates = np.maximum(updates[rows], 1e-9)
     scale = (1.0 / saturation(row_updates, contraction)).astype(np.float32)
     sums = (W[rows] - W_start[rows]) * scale[:, None]
-    return rows, sums, row_updates
+    return rows, for_transport(sums), row_updates
 
 
 def _changed_rows(W, W_start, candidates) -> np.ndarray:

@@ -407,7 +407,8 @@ def _eta(model: Word2Vec, done: float, total: int) -> float:
 def _train_round(model: Word2Vec, prepared: Prepared, settings, plan, tables) -> rounds.Update:
     """One round: broadcast the vectors, train every partition, merge, apply."""
     context = prepared.shares.context
-    vectors = context.broadcast((model.W_in_, model.W_out_))
+    vectors = context.broadcast((rounds.for_transport(model.W_in_),
+                                 rounds.for_transport(model.W_out_)))
     try:
         job = prepared.shares.mapPartitionsWithIndex(
             partial(rounds.train_share, settings, plan, vectors, tables))
