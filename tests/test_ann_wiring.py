@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import w2v
-from w2v import Item2Vec, ModelFormatError, SettingsError, Word2Vec
+from w2v import Item2Vec, SettingsError, Word2Vec
 from w2v.ann import VectorIndex, index_paths, save_index_beside
 
 usearch = pytest.importorskip("usearch.index", reason="usearch is not installed (w2v[ann])")
@@ -103,7 +103,7 @@ def test_saving_new_vectors_drops_the_old_index_and_keeps_a_current_one(indexed,
     assert w2v.load(path).wv.ann_index is None
 
 
-def test_a_stale_index_is_refused_on_load_and_rebuilt_by_the_command(indexed, tmp_path):
+def test_a_stale_index_is_not_used_on_load_and_rebuilt_by_the_command(indexed, tmp_path):
     path = tmp_path / "items.w2v"
     for source in index_files(indexed):
         shutil.copy(source, tmp_path / source.name)
@@ -111,8 +111,11 @@ def test_a_stale_index_is_refused_on_load_and_rebuilt_by_the_command(indexed, tm
     Item2Vec(dim=16, epochs=2, seed=9).train(sessions(seed=2), progress=None).save(
         tmp_path / "other.w2v")
     shutil.copy(tmp_path / "other.w2v", path)
-    with pytest.raises(ModelFormatError, match="cannot be used: it indexes"):
-        w2v.load(path)
+    with pytest.warns(UserWarning, match="cannot be used: it indexes.*queries are exact"):
+        loaded = w2v.load(path)
+    assert loaded.wv.ann_index is None and loaded._recs_index is None
+    assert loaded.recommend(["i1", "i2"], topn=3) == loaded.recommend(["i1", "i2"], topn=3,
+                                                                       exact=True)
     done = subprocess.run([*CLI, "index", str(path), "-q"],
                           capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
@@ -138,8 +141,8 @@ def test_saving_beside_what_cannot_be_deleted_warns_and_keeps_the_model(tmp_path
         model.save(path)
     assert not graph.exists() and meta.is_dir()
     assert Word2Vec.load(path).vocab_.words == model.vocab_.words
-    with pytest.raises(ModelFormatError, match="cannot be used"):
-        w2v.load(path)
+    with pytest.warns(UserWarning, match="cannot be used"):
+        assert w2v.load(path).wv.ann_index is None
 
 
 def test_an_index_whose_description_names_the_other_metric_is_refused(indexed, tmp_path):
@@ -148,5 +151,21 @@ def test_an_index_whose_description_names_the_other_metric_is_refused(indexed, t
         shutil.copy(source, tmp_path / source.name)
     _, meta = index_paths(path, "ip")
     meta.write_text(meta.read_text().replace('"metric": "ip"', '"metric": "cosine"'))
-    with pytest.raises(ModelFormatError, match="a cosine index where an ip one belongs"):
+    with pytest.warns(UserWarning, match="a cosine index where an ip one belongs"):
         w2v.load(path)
+
+
+def test_a_damaged_index_beside_a_small_model_does_not_stop_its_queries(tmp_path):
+    # The model is fine and too small for queries to use an index: a bad cache beside
+    # it must not turn every query into an error.
+    path = tmp_path / "m.w2v"
+    Word2Vec(dim=8, epochs=1, min_count=1, sample=0, seed=1).train(
+        [["a", "b", "c", "d"]] * 50, progress=None).save(path)
+    graph, meta = index_paths(path, "cosine")
+    graph.write_bytes(b"garbage")
+    meta.write_text("{not json")
+    done = subprocess.run([*CLI, "similar", "a", "-m", str(path)], capture_output=True,
+                          text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert "cannot be used" in done.stderr and "queries are exact" in done.stderr
+    assert "Traceback" not in done.stderr and "b" in done.stdout

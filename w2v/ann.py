@@ -463,6 +463,19 @@ def load_index_beside(model_path, vectors, metric: str = "cosine") -> VectorInde
     return VectorIndex.load(graph, vectors, model=model_path, metric=_check_metric(metric))
 
 
+def usable_index_beside(model_path, vectors, metric: str = "cosine") -> VectorIndex | None:
+    """`load_index_beside`, but an index that cannot be used is not used: a
+    warning says why and how to rebuild it, and None is returned, so queries
+    are exact. What loading a model calls: the index is only a cache of the
+    model's search, and a bad one must not stop the model from answering
+    (least of all when it is too small for queries to use an index at all)."""
+    try:
+        return load_index_beside(model_path, vectors, metric)
+    except ModelFormatError as error:
+        warnings.warn(f"{error}; until then queries are exact", stacklevel=2)
+        return None
+
+
 def drop_stale_indexes(model_path, matrices: dict) -> list[Path]:
     """Delete the indexes beside ``model_path`` that were not built from the
     matrices now saved there (``{"cosine": W_in, "ip": W_out}``); returns

@@ -292,8 +292,8 @@ def load_vectors(path, *, index: bool = True) -> KeyedVectors:
     else:
         kv = load_word2vec_format(path, binary=kind == "word2vec-binary")
     if index and isinstance(path, (str, os.PathLike)):
-        from .ann import load_index_beside
-        kv.ann_index = load_index_beside(path, kv.vectors)
+        from .ann import usable_index_beside
+        kv.ann_index = usable_index_beside(path, kv.vectors)
     return kv
 
 

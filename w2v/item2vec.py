@@ -216,8 +216,8 @@ class Item2Vec(Word2Vec):
         for ``most_similar`` and ``score="cosine"``, the inner-product one of
         the output vectors for ``score="context"``."""
         super().load_indexes(path)
-        from .ann import load_index_beside
-        index = load_index_beside(path, self.W_out_, "ip")
+        from .ann import usable_index_beside
+        index = usable_index_beside(path, self.W_out_, "ip")
         self._recs_index = None if index is None else (index, self._vectors_version())
         return self
 

@@ -675,8 +675,8 @@ class Word2Vec:
         """Use the approximate nearest-neighbour index that ``w2v index`` saved
         beside the model file ``path``, if there is one (``w2v.load`` does
         this); an index built from other vectors raises ``ModelFormatError``."""
-        from .ann import load_index_beside
-        self.wv.ann_index = load_index_beside(path, self.wv.vectors)
+        from .ann import usable_index_beside
+        self.wv.ann_index = usable_index_beside(path, self.wv.vectors)
         return self
 
     @classmethod
