@@ -119,7 +119,8 @@ def item2vec(ctx, sessions, output, checkpoint, resume, tune, budget, quiet, **s
                    f"({data.stats.items:,} interactions), trained in "
                    f"{format_duration(model.training_seconds_)}; saved {output}", err=True)
         if distinct > len(model.vocab_):
-            why = ("not in the resumed model" if resume else f"not in {read_vocab}" if read_vocab
+            why = ("not in the resumed model" if resume
+                   else f"not kept from {read_vocab}" if read_vocab
                    else f"seen fewer than {model.min_count} times")
             click.echo(f"note: {distinct - len(model.vocab_):,} items {why} were left out",
                        err=True)
