@@ -128,16 +128,15 @@ def main():
     load_before = os.getloadavg()
     spark = w2v.spark.start_session(args.master, conf={"spark.driver.memory": "2g",
                                                        "spark.sql.shuffle.partitions": "2"})
-    # (tool, partitions or threads, epochs, rounds per epoch: None for the default)
-    plan = [("w2v.spark", 2, e, args.rounds) for e in epochs]
-    if "spark4" not in skip:
-        plan.append(("w2v.spark", 4, max(epochs), args.rounds))
+    # (tool, partitions or threads, epochs, rounds per epoch: None for the default),
+    # the tools taking turns, so that a change in the machine's load falls on all of them.
+    spark2 = [("w2v.spark", 2, e, args.rounds) for e in epochs]
+    single = [("w2v, one machine", 2, e, None) for e in epochs] if "single" not in skip else []
+    mllib = [("MLlib", 1, 1, None), ("MLlib", 2, 1, None)] if "mllib" not in skip else []
+    rest = [("w2v.spark", 4, max(epochs), args.rounds)] if "spark4" not in skip else []
     if "coarse" not in skip:  # the former default, rounds of 1M words a partition
-        plan.append(("w2v.spark", 2, max(epochs), 5))
-    if "mllib" not in skip:
-        plan += [("MLlib", 1, 1, None), ("MLlib", 2, 1, None)]
-    if "single" not in skip:
-        plan += [("w2v, one machine", 2, e, None) for e in epochs]
+        rest.append(("w2v.spark", 2, max(epochs), 5))
+    plan = [run for turn in _turns(spark2, single, mllib, rest) for run in turn]
     rows = []
     try:
         for tool, parallel, passes, rounds in plan:
@@ -157,6 +156,12 @@ def main():
         spark.stop()
     load_after = os.getloadavg()
     write(args, path, tokens, rows, load_before, load_after)
+
+
+def _turns(*tools):
+    """One run of each list in turn: [a1, b1, c1], [a2, b2, ...], ..."""
+    longest = max(len(runs) for runs in tools)
+    return [[runs[k] for runs in tools if k < len(runs)] for k in range(longest)]
 
 
 def write(args, path, tokens, rows, load_before, load_after):
