@@ -5,6 +5,8 @@ in a fresh process.
     pip install -e ".[bench]"
     python benchmarks/hs.py                       # 10M tokens, sg and cbow, 3 epochs, 2 workers
     python benchmarks/hs.py --modes sg --tools w2v,gensim
+    python benchmarks/hs.py --tools w2v,w2v-plain   # w2v without private copies of the
+                                                    # tree's top rows (plain Hogwild)
 
 Settings for every tool: hierarchical softmax with no negative sampling
 (w2v --hs --negative 0, gensim hs=1 negative=0, word2vec -hs 1 -negative 0),
@@ -38,8 +40,11 @@ def alpha(args):
     return 0.025 if args.mode == "sg" else 0.05
 
 
-def train_w2v(args):
+def train_w2v(args, hot_rows=True):
     import w2v
+    import w2v.model
+    if not hot_rows:  # plain Hogwild: no private copies of W_hs's top rows
+        w2v.model.HOT_ROWS_BYTES = 0
     model = w2v.Word2Vec(sg=args.mode == "sg", hs=True, negative=0, dim=args.dim,
                          window=args.window, epochs=args.epochs, workers=args.workers)
     started = time.perf_counter()
@@ -95,7 +100,8 @@ def train_word2vec_c(args):
     return kv, vocab_seconds, seconds, count_words(args.corpus)
 
 
-TRAINERS = {"w2v": train_w2v, "gensim": train_gensim, "word2vec-c": train_word2vec_c}
+TRAINERS = {"w2v": train_w2v, "w2v-plain": lambda args: train_w2v(args, hot_rows=False),
+            "gensim": train_gensim, "word2vec-c": train_word2vec_c}
 
 
 def run_one(args):

@@ -54,10 +54,11 @@ def test_huffman_paths_are_inner_nodes_from_the_root():
     tree = huffman.build_tree(counts)
     V = len(counts)
     assert tree.inner_nodes == V - 1
-    assert tree.points.min() >= 0 and tree.points.max() == V - 2
+    assert tree.points.min() == 0 and tree.points.max() == V - 2
     for w in range(V):
         points, codes = tree.path(w)
-        assert points[0] == V - 2  # the root is the last node made
+        assert points[0] == 0  # the root
+        assert (np.diff(points) > 0).all()  # nodes nearer the root have smaller numbers
         assert len(set(points.tolist())) == len(points)  # a path visits a node once
         assert set(codes.tolist()) <= {0, 1}
     # Every inner node is on some path, and two words sharing a node share the path above it.
@@ -204,6 +205,36 @@ def test_hs_kernel_matches_reference(mode, share_noise, negative, seed, shrink):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-6)
 
 
+@pytest.mark.parametrize("mode", ["skipgram", "cbow"])
+@pytest.mark.parametrize("negative", [0, 3])
+@pytest.mark.parametrize("hot", [1, 6, V - 1])
+def test_private_tree_rows_change_nothing_for_a_single_thread(mode, negative, hot):
+    # Long enough for several merges (every MERGE_WORDS words).
+    ids, ends, keep, accept, alias, tree, W_in, W_out, W_hs = batch(4, sentences=6_000)
+    assert len(ids) > 3 * kernels_hs.MERGE_WORDS
+    window, eta_start, eta_end = 3, 0.02, 0.01
+    results = []
+    for hs_hot in (None, np.empty((2, hot, D), np.float32)):
+        matrices = [W_in.copy(), W_out.copy(), W_hs.copy()]
+        scratch = (seed_state(4), np.empty(64, np.int32), np.empty((2 * window, negative), np.int64),
+                   np.empty(D, np.float32))
+        data = (ids, ends, keep, accept, alias, window, True)
+        hot_out = np.empty((2, 2, D), np.float32)  # and W_out's, merged under the same lock
+        if mode == "skipgram":
+            loss, pairs = kernels_hs.train_skipgram_hs(*matrices, tree, *data, False, eta_start,
+                                                       eta_end, *scratch, hot_out, hs_hot)
+        else:
+            loss, pairs = kernels_hs.train_cbow_hs(*matrices, tree, *data, eta_start, eta_end,
+                                                   *scratch, np.empty(D, np.float32), hot_out,
+                                                   hs_hot)
+        results.append((matrices, loss, pairs))
+    (plain, loss_a, pairs_a), (private, loss_b, pairs_b) = results
+    assert pairs_a == pairs_b and loss_b == pytest.approx(loss_a, rel=1e-4)
+    assert np.abs(private[2][:hot] - W_hs[:hot]).max() > 1e-3  # the copies were merged back
+    for a, b in zip(plain, private):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+
+
 def test_hs_kernel_refuses_a_tree_that_does_not_fit():
     ids, ends, keep, accept, alias, tree, W_in, W_out, W_hs = batch(0)
     args = (ids, ends, keep, accept, alias, 3, True, False, 0.1, 0.05, seed_state(0),
@@ -214,6 +245,9 @@ def test_hs_kernel_refuses_a_tree_that_does_not_fit():
     small = huffman.build_tree(np.arange(V - 1, 0, -1))  # a tree of V - 1 words
     with pytest.raises(ValueError, match="tree.offsets"):
         kernels_hs.train_skipgram_hs(W_in, W_out, W_hs, small, *args)
+    with pytest.raises(ValueError, match="hot rows for"):
+        kernels_hs.train_skipgram_hs(W_in, W_out, W_hs, tree, *args,
+                                     np.empty((2, V, D), np.float32))
 
 
 # --- training, model files, the command line ------------------------------------

@@ -2,9 +2,12 @@
 the root to its leaf (docs/derivation.md, section 11).
 
 A vocabulary of V words has a binary tree with V leaves (the words) and V - 1
-inner nodes, numbered 0..V-2 with the root last (V - 2), as word2vec C
-numbers them: inner node n is row n of the hierarchical-softmax matrix
-``W_hs`` (word2vec C's syn1). Word w's path is ``points[offsets[w]:offsets[w+1]]``,
+inner nodes, numbered 0..V-2 from the root (0) down, in the reverse of the
+order they are made: inner node n is row n of the hierarchical-softmax matrix
+``W_hs`` (word2vec C's syn1, which numbers them the other way, root V - 2).
+A node made later carries more words, so it is on more paths: the rows
+updated most are the first ones, and threads keep private copies of them as
+they do of ``W_out``'s first rows (docs/derivation.md, 11.4). Word w's path is ``points[offsets[w]:offsets[w+1]]``,
 the inner nodes from the root down, and ``codes`` (same slice) the branch
 taken at each, 0 or 1. Frequent words get short paths: Huffman's tree
 minimises the expected path length sum_w count(w) len(w), which is the number
@@ -41,7 +44,7 @@ class HuffmanTree:
 
     offsets : int64 (V + 1,), word w's path is ``[offsets[w], offsets[w + 1])``
     codes : uint8 (total,), the branch (0 or 1) taken at each node of a path
-    points : int32 (total,), the inner nodes of each path, root (V - 2) first
+    points : int32 (total,), the inner nodes of each path, root (0) first
     """
 
     offsets: np.ndarray
@@ -132,6 +135,6 @@ def _paths(parent, branch, V):
         while parent[node] >= 0:  # walk up, writing the path from its end
             k -= 1
             codes[k] = branch[node]
-            points[k] = parent[node] - V  # inner nodes numbered 0..V-2, root V-2
+            points[k] = 2 * V - 2 - parent[node]  # inner nodes 0..V-2 from the root
             node = parent[node]
     return offsets, codes, points

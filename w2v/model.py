@@ -597,10 +597,16 @@ class Word2Vec:
         keep = self.vocab_.keep_probabilities(self.sample)
         accept, alias = alias_table(self.vocab_.noise_distribution(self.ns_exponent))
         # Private copies of hot rows only pay when several workers share W_out
-        # (and not for W_hs, shared plainly: docs/derivation.md, 11.4).
-        hot = (min(len(self.vocab_), HOT_ROWS_BYTES // (8 * self.dim))
-               if self.workers > 1 and self.negative else 0)
-        hs = {"W_hs": self._hs_vectors(), "tree": huffman.build_tree(self.vocab_.counts)} if self.hs else {}
+        # and W_hs (whose first rows are the nodes nearest the root, 11.4);
+        # with both, each matrix takes half of HOT_ROWS_BYTES.
+        rows = HOT_ROWS_BYTES // (8 * self.dim) // (2 if self.hs and self.negative else 1)
+        several = self.workers > 1
+        hot = min(len(self.vocab_), rows) if several and self.negative else 0
+        hs = {}
+        if self.hs:
+            W_hs = self._hs_vectors()
+            hs = {"W_hs": W_hs, "tree": huffman.build_tree(self.vocab_.counts),
+                  "hs_hot_rows": min(len(W_hs), rows) if several else 0}
         return pipeline.Setup(**hs,
             W_in=self.W_in_, W_out=self.W_out_, keep=keep, accept=accept, alias=alias,
             sg=self.sg, minibatch=self.minibatch, share_noise=self.share_noise,

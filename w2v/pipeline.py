@@ -119,10 +119,12 @@ class Setup:
     seed: int
     stream: int  # worker k draws from random stream ``stream + k``
     # Hierarchical softmax (docs/derivation.md, section 11): the inner-node
-    # vectors (V - 1, d), shared by all workers without hot rows, and the
-    # Huffman tree (huffman.HuffmanTree); None without it.
+    # vectors (V - 1, d) and the Huffman tree (huffman.HuffmanTree), None
+    # without it; and how many of W_hs's first rows (the nodes nearest the
+    # root) each worker keeps private copies of, as of W_out's.
     W_hs: np.ndarray | None = None
     tree: object = None
+    hs_hot_rows: int = 0
 
 
 class Worker:
@@ -138,6 +140,7 @@ class Worker:
         self.dv = np.empty(dim, dtype=np.float32)
         self.h = np.empty(dim, dtype=np.float32)
         self.hot = np.empty((2, setup.hot_rows, dim), dtype=np.float32)
+        self.hs_hot = np.empty((2, setup.hs_hot_rows, dim), dtype=np.float32)
         self.scratch = (kernels.MinibatchScratch(dim, setup.window, setup.negative, setup.cbow_group)
                         if setup.minibatch else None)
 
@@ -150,19 +153,21 @@ class Worker:
             if s.sg:
                 return kernels_hs.train_skipgram_hs(
                     s.W_in, s.W_out, s.W_hs, s.tree, *data[2:], s.share_noise, eta_start,
-                    eta_end, self.state, self.kept, self.noise, self.dv, self.hot)
-            return kernels_hs.train_cbow_hs(s.W_in, s.W_out, s.W_hs, s.tree, *data[2:], eta_start,
-                                            eta_end, self.state, self.kept, self.noise, self.dv,
-                                            self.h, self.hot)
+                    eta_end, self.state, self.kept, self.noise, self.dv, self.hot, self.hs_hot,
+                    self.merge_lock)
+            return kernels_hs.train_cbow_hs(
+                s.W_in, s.W_out, s.W_hs, s.tree, *data[2:], eta_start, eta_end, self.state,
+                self.kept, self.noise, self.dv, self.h, self.hot, self.hs_hot, self.merge_lock)
         if s.minibatch:
             kernel = kernels.train_skipgram_minibatch if s.sg else kernels.train_cbow_minibatch
             return kernel(*data, eta_start, eta_end, self.state, self.kept, self.noise, self.dv,
                           self.scratch, self.hot, self.merge_lock)
         if s.sg:
             return kernels.train_skipgram(*data, s.share_noise, eta_start, eta_end, self.state,
-                                          self.kept, self.noise, self.dv, self.hot)
+                                          self.kept, self.noise, self.dv, self.hot,
+                                          self.merge_lock)
         return kernels.train_cbow(*data, eta_start, eta_end, self.state, self.kept, self.noise,
-                                  self.dv, self.h, self.hot)
+                                  self.dv, self.h, self.hot, self.merge_lock)
 
 
 class EpochBarrier:
