@@ -3,6 +3,7 @@
 import csv
 import gzip
 import lzma
+import warnings
 
 import pytest
 from conftest import SHARED
@@ -408,3 +409,23 @@ def test_movielens_u_data_reads_into_one_time_ordered_session_per_user():
                               columns=["user", "item", "rating", "timestamp"])
     assert liked.stats.items == 34_174 + 21_201  # ratings 4 and 5 (the data's README)
     assert read_item_titles(MOVIELENS / "u.item")["50"] == "Star Wars (1977)"
+
+
+def test_a_table_without_its_header_read_as_baskets_is_pointed_out(tmp_path):
+    # MovieLens's u.data: user, item, rating, time, tab-separated, no header.
+    path = tmp_path / "u.data"
+    path.write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n")
+    with pytest.warns(UserWarning, match="looks like a table row without a header"):
+        sessions = read_sessions(path)
+    assert list(sessions)[0] == ["196", "242", "3", "881250949"]  # still read as asked
+    read = read_sessions(path, columns=["user", "item", "rating", "timestamp"], header=False)
+    assert sorted(map(tuple, read)) == [("242",), ("302",)]
+
+
+@pytest.mark.parametrize("line", ["milk\tbread\teggs", "12 13 14", "1\t2", "7,8,9"])
+def test_baskets_that_look_like_baskets_are_read_without_a_warning(tmp_path, line):
+    path = tmp_path / "baskets.txt"
+    path.write_text(line + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_sessions(path)

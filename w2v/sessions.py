@@ -38,6 +38,7 @@ import math
 import os
 import re
 import resource
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -688,6 +689,13 @@ def _either_form(lines: _Lines, form: str, options: dict) -> Sessions:
         is_table = options.get("columns") or (first is not None and first[1] is not None
                                               and _is_interactions_header(first[1]))
         form = "interactions" if is_table else "baskets"
+        if form == "baskets" and first is not None and _looks_like_table_row(first[1]):
+            warnings.warn(
+                f"{lines.name} is read as baskets (every field of a line an item), but its "
+                f"first line looks like a table row without a header "
+                f"({first[1].rstrip()!r}): to read its columns as user, item, rating and "
+                "time, name them, e.g. --columns "
+                "user,item,rating,timestamp --no-header", stacklevel=4)
     if form == "interactions":
         return _interactions(lines, **{**_TABLE_DEFAULTS, **options})
     _refuse_baskets_options(lines.name, options, "line")
@@ -705,6 +713,18 @@ def _refuse_baskets_options(name: str, options: dict, unit: str = "row") -> None
 
 _TABLE_DEFAULTS = {"columns": None, "header": True, "delimiter": None, "min_rating": None,
                    "session_gap": None, "on_bad_rows": "skip"}
+
+
+def _looks_like_table_row(line: str | None) -> bool:
+    """Three to five tab-separated numbers: a table such as MovieLens's u.data
+    (user, item, rating, time) without its header, not a basket of items."""
+    if line is None or "\t" not in line:
+        return False
+    fields = line.strip().split("\t")
+    return 3 <= len(fields) <= 5 and all(_NUMBER.fullmatch(field) for field in fields)
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
 def _is_interactions_header(first: str) -> bool:
