@@ -126,6 +126,14 @@ def report(args, rows, load_before, load_after):
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c])
                                 for c in columns) + " |" for r in rows]
+    means = ["| tool | mode | runs | words_per_second | analogy_accuracy | wordsim_spearman |",
+             "|---|---|---|---|---|---|"]
+    for tool, mode in dict.fromkeys((r["tool"], r["mode"]) for r in rows):
+        mine = [r for r in rows if (r["tool"], r["mode"]) == (tool, mode)]
+        mean = {c: sum(r[c] for r in mine) / len(mine)
+                for c in ("words_per_second", "analogy_accuracy", "wordsim_spearman")}
+        means.append(f"| {tool} | {mode} | {len(mine)} | {mean['words_per_second']:,.0f} | "
+                     f"{mean['analogy_accuracy']:.2f} | {mean['wordsim_spearman']:.4f} |")
     return (f"# Hierarchical softmax: w2v vs gensim vs word2vec C, "
             f"{time.strftime('%Y-%m-%d %H:%M')}\n\n"
             f"Command: `python benchmarks/hs.py {shlex.join(sys.argv[1:])}`\n\n"
@@ -137,7 +145,8 @@ def report(args, rows, load_before, load_after):
             f"softmax alone (negative 0), dim {args.dim}, window {args.window}, sample 1e-3, "
             f"min_count 5, {args.epochs} epochs, {args.workers} workers, alpha 0.025 skip-gram, "
             f"0.05 CBOW; analogies over the 30,000 most frequent words, every tool scored by "
-            f"w2v's evaluators.\n\n" + "\n".join(lines) + "\n")
+            f"w2v's evaluators.\n\nEvery run, in the order run:\n\n" + "\n".join(lines)
+            + "\n\nMeans over the runs:\n\n" + "\n".join(means) + "\n")
 
 
 def main():
@@ -150,6 +159,7 @@ def main():
     parser.add_argument("--tools", default="w2v,gensim,word2vec-c")
     parser.add_argument("--mode", default="sg", help=argparse.SUPPRESS)
     parser.add_argument("--one", choices=sorted(TRAINERS), help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help="passes over all modes and tools")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dim", type=int, default=100)
@@ -161,7 +171,7 @@ def main():
 
     load_before = os.getloadavg()[0]
     rows = []
-    for mode in args.modes.split(","):
+    for mode in [m for _ in range(args.repeat) for m in args.modes.split(",")]:
         for tool in args.tools.split(","):  # alternated, each in a fresh process
             command = [sys.executable, __file__, "--one", tool, "--mode", mode,
                        "--corpus", args.corpus, "--analogies", args.analogies,
