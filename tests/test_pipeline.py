@@ -61,9 +61,9 @@ def test_epochs_end_in_order_with_every_batch_booked_and_the_vectors_still():
     history = ledger.history_array()
     assert history.shape[1] == len(pipeline.HISTORY_COLUMNS)
     assert history[-1, 0] == ledger.words_trained == 3 * per_epoch
-    # The rate decays to its end (two workers may book batches out of order).
-    assert history[-1, 1] == 3.0 and history[-1, 2] == pytest.approx(0.0001)
-    assert history[-1, 2] < history[:-1, 2].min()
+    # The rate decays to its end. Two workers book batches out of order (a slow
+    # worker may book an earlier batch last), so the end rate is the lowest row's.
+    assert history[-1, 1] == 3.0 and history[:, 2].min() == pytest.approx(0.0001)
 
 
 def test_a_resumed_run_starts_at_its_epoch_and_extends_the_history():
