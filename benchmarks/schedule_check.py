@@ -3,6 +3,7 @@ learning-rate schedule and CBOW's context update (results/cbow-1epoch.md).
 
     python benchmarks/schedule_check.py cbow 1                 # defaults
     python benchmarks/schedule_check.py cbow 1 0.05 0.025      # alpha, min_alpha
+    python benchmarks/schedule_check.py cbow 2 0.05 0.0125 2   # ... and a seed
     python benchmarks/schedule_check.py cbow-mean 1            # context rows get error / count
 
 Needs the plain corpus in benchmarks/work/ (benchmarks/compare.py makes it).
@@ -23,6 +24,7 @@ variant = sys.argv[1]
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 alpha = float(sys.argv[3]) if len(sys.argv) > 3 else None
 min_alpha = float(sys.argv[4]) if len(sys.argv) > 4 else None
+seed = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 if variant.endswith("mean"):
     src = inspect.getsource(kernels._train_cbow.py_func)
     src = "\n".join(l for l in src.splitlines() if not l.startswith("@"))
@@ -36,10 +38,10 @@ if variant.endswith("mean"):
     kernels._train_cbow = njit(nogil=True)(ns["_train_cbow"])
 path = str(__import__("pathlib").Path(__file__).resolve().parent / "work" / "corpus-en.sentences.txt")
 t = time.perf_counter()
-m = w2v.Word2Vec(sg=variant.startswith("sg"), dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=epochs, workers=2, seed=1, **({"alpha": alpha} if alpha else {}), **({"min_alpha": min_alpha} if min_alpha else {}))
+m = w2v.Word2Vec(sg=variant.startswith("sg"), dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=epochs, workers=2, seed=seed, **({"alpha": alpha} if alpha else {}), **({"min_alpha": min_alpha} if min_alpha else {}))
 m.train(path, progress=None)
 secs = time.perf_counter() - t
 kv = m.wv
 an = kv.evaluate_word_analogies(restrict_vocab=30_000).accuracy * 100
 ws = kv.evaluate_word_pairs().spearman
-print(f"{variant} epochs {epochs} alpha {m.start_alpha}-{m.end_alpha}: analogy {an:.2f} ws {ws:.4f} {secs:.0f}s", flush=True)
+print(f"{variant} epochs {epochs} seed {seed} alpha {m.start_alpha}-{m.end_alpha}: analogy {an:.2f} ws {ws:.4f} {secs:.0f}s", flush=True)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import SHARED
 
 import w2v
-from w2v import CorpusError, UnknownWordError
+from w2v import CorpusError, SettingsError, UnknownWordError
 from w2v.item2vec import Item2Vec
 from w2v_cli.main import main
 
@@ -415,3 +415,8 @@ def test_item2vec_tune_in_the_library_keeps_what_it_tried():
     model = Item2Vec.tune(sessions, budget=4, dim=8, progress=None)
     assert model.tuning_ is not None and model.tuning_.trials[0].full
     assert model.dim == 8 and model.epochs_trained_ == model.epochs
+
+
+def test_hierarchical_softmax_alone_is_refused_as_its_output_vectors_stay_zero():
+    with pytest.raises(SettingsError, match="negative >= 1"):
+        Item2Vec(hs=True, negative=0, epochs=1).train([["a", "b", "c"], ["b", "c", "d"]] * 20)

@@ -145,6 +145,9 @@ class Item2Vec(Word2Vec):
         self.history_even_share = real_number("history_even_share", self.history_even_share,
                                               low=0, high=1)
         super()._validate(memory)
+        if self.negative == 0:  # hierarchical softmax alone leaves W_out_ at zero
+            raise SettingsError("item2vec needs negative >= 1: recommendations score items with "
+                                "the output vectors, which only negative sampling trains")
 
     def _fill_mode_settings(self) -> None:
         """Window and half-life for the mode, where not given; "auto" counts as
