@@ -225,6 +225,12 @@ def test_empty_dataframe_is_an_error(spark):
         w2v.spark.train(empty, w2v.Word2Vec(), progress=None)
 
 
+def test_hierarchical_softmax_is_refused_before_spark_is_asked_for(tmp_path):
+    # No session is started: the refusal comes first, so this needs no Spark.
+    with pytest.raises(SettingsError, match="hierarchical softmax"):
+        w2v.spark.train(str(SAMPLE), w2v.Word2Vec(hs=True), progress=None)
+
+
 def test_wrong_column_type_names_the_column_and_the_cast(spark):
     numbers = spark.createDataFrame([(1, [1, 2])], "n int, ids array<int>")
     with pytest.raises(CorpusError, match="'ids' holds array<int>.*cast"):

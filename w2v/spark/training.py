@@ -122,6 +122,9 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
     if isinstance(model, Item2Vec) and model.mode == "auto" and model.vocab_ is None:
         model.mode = "sessions"  # as for a list of sessions: their order is time order
     model._validate(memory=False)
+    if model.hs:  # the rounds merge W_in_ and W_out_ only; W_hs_ would be left untrained
+        raise SettingsError("hierarchical softmax (hs=True) is not trained on Spark: train "
+                            "this model on one machine, or with hs=False")
     session = active_session(spark if spark is not None else getattr(data, "sparkSession", None))
     partitions = _partitions(session, partitions)
     source = open_input(session, data, column)
