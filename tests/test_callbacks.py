@@ -122,6 +122,20 @@ def test_a_resume_on_a_corpus_of_another_size_starts_the_epoch_again(topics):
     assert model.words_trained_ == before + 2 * 8_000  # the second epoch again, and the third
 
 
+def test_an_epoch_stopped_on_spark_is_trained_again_whole_on_one_machine(topics, tmp_path):
+    model = Word2Vec(**SETTINGS).train(topics, progress=None, callbacks=[stop_after(30)])
+    before = model.words_trained_
+    # What w2v.spark.train records: its words are rounds' shares of every
+    # partition, not the corpus's first words, so they cannot be skipped here.
+    model.run_["partial_epoch"].update(rounds=2, layout=[2, 4])
+    model.save(tmp_path / "m.w2v")
+    loaded = Word2Vec.load(tmp_path / "m.w2v")
+    assert loaded.run_["partial_epoch"]["layout"] == [2, 4]
+    with pytest.warns(UserWarning, match="Spark rounds"):
+        loaded.resume(topics, progress=None)
+    assert loaded.words_trained_ == before + 2 * 12_000
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_error_in_a_callback_ends_training_with_it(topics, workers):
     def broken(state):

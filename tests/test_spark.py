@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,6 +170,34 @@ def test_same_seed_and_partitions_give_the_same_vectors(spark):
                             partitions=2, rounds_per_epoch=3, progress=None) for _ in range(2)]
     assert np.array_equal(runs[0].W_in_, runs[1].W_in_)
     assert np.array_equal(runs[0].W_out_, runs[1].W_out_)
+
+
+def test_a_callback_stops_after_a_round_and_resume_trains_only_the_rest(spark, tmp_path):
+    lines = [" ".join(f"w{(i * 7 + j) % 40}" for j in range(12)) for i in range(400)]
+    frame = spark.createDataFrame([(line,) for line in lines], "text string").repartition(2)
+    options = dict(partitions=2, rounds_per_epoch=3, progress=None)
+    settings = dict(dim=8, epochs=2, min_count=1, seed=5)
+    states = []
+    whole = w2v.spark.train(frame, w2v.Word2Vec(**settings), callbacks=states.append, **options)
+    rounds = [s for s in states if not s.epoch_end]
+    assert [s.epoch for s in states if s.epoch_end] == [1, 2]
+    assert [s.words for s in rounds] == sorted(s.words for s in rounds)
+    assert rounds[-1].words == rounds[-1].total_words == whole.words_trained_
+
+    def stop_in_second_epoch(state):
+        if state.epoch == 2 and not state.epoch_end:
+            raise w2v.StopTraining
+
+    stopped = w2v.spark.train(frame, w2v.Word2Vec(**settings), callbacks=stop_in_second_epoch,
+                              **options)
+    assert stopped.unfinished and stopped.run_["partial_epoch"]["rounds"] == 1
+    assert stopped.words_trained_ < whole.words_trained_
+    stopped.save(tmp_path / "stopped.w2v")  # the record survives the file
+    resumed = w2v.spark.train(frame, w2v.Word2Vec.load(tmp_path / "stopped.w2v"), resume=True,
+                              **options)
+    assert resumed.words_trained_ == whole.words_trained_  # no word trained twice
+    assert np.array_equal(resumed.W_in_, whole.W_in_)
+    assert np.array_equal(resumed.W_out_, whole.W_out_)
 
 
 # --- item2vec ---------------------------------------------------------------------------------

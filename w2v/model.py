@@ -15,6 +15,7 @@ import os
 import stat
 import sys
 import time
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -421,7 +422,7 @@ class Word2Vec:
         ``corpus``'s words, as for any continued training.
         """
         self._validate()
-        callbacks = _checked_callbacks(callbacks)
+        callbacks = pipeline.checked_callbacks(callbacks)
         epochs = settings.whole_number("epochs", self.epochs if epochs is None else epochs)
         if update_vocab:
             self._check_updatable()
@@ -461,7 +462,7 @@ class Word2Vec:
             raise W2VError("this model has no unfinished training run to resume; "
                            "train it further with train(corpus, epochs=N)")
         self._validate()
-        callbacks = _checked_callbacks(callbacks)
+        callbacks = pipeline.checked_callbacks(callbacks)
         sentences = self._sentences(corpus)
         fingerprint = corpus_fingerprint(corpus)
         if fingerprint is None or fingerprint != self.run_.get("corpus"):
@@ -522,11 +523,12 @@ class Word2Vec:
     def _run(self, sentences, progress, on_epoch_end, callbacks) -> Word2Vec:
         self._check_vectors_match_settings()
         run = self.run_
-        remaining = run["words_per_epoch"] * (run["epochs"] - run["completed"]) - self._words_done_in_epoch()
+        skip = self._words_done_in_epoch()
+        remaining = run["words_per_epoch"] * (run["epochs"] - run["completed"]) - skip
         started = time.perf_counter()
         try:
             self._train_epochs(sentences, Progress(remaining, stream=progress), on_epoch_end,
-                               callbacks)
+                               callbacks, skip)
         finally:
             self.training_seconds_ += time.perf_counter() - started
             self.read_stats_ = getattr(sentences, "stats", self.read_stats_)
@@ -539,15 +541,20 @@ class Word2Vec:
         if (partial is None or partial["epoch"] != self.run_["completed"]
                 or partial["words"] >= self.run_["words_per_epoch"]):
             return 0  # none, or one a run that went on since (on Spark) left behind
+        if "rounds" in partial:  # stopped on Spark: its words are rounds' shares, not a prefix
+            warnings.warn("the stopped epoch was trained in Spark rounds, not from the corpus's "
+                          "start: it is trained again whole (resume it on Spark to go on from "
+                          "its next round)", stacklevel=4)
+            return 0
         return partial["words"]
 
-    def _train_epochs(self, sentences, progress, on_epoch_end, callbacks):
+    def _train_epochs(self, sentences, progress, on_epoch_end, callbacks, skip: int):
         """Train the remaining epochs of ``self.run_`` in the threaded pipeline
         (pipeline.py), keeping the model's books in step with the pipeline's."""
         run = self.run_
         schedule = pipeline.Schedule(run["completed"], run["epochs"], run["words_per_epoch"],
                                      self.start_alpha, self.end_alpha,
-                                     skip=self._words_done_in_epoch())
+                                     skip=skip)
         ledger = pipeline.Ledger(schedule, self.words_trained_, self.loss_history_, progress,
                                  HISTORY_POINTS)
 
@@ -765,14 +772,6 @@ def _load_hs_vectors(path, vocab_size: int) -> np.ndarray:
     return W_hs
 
 
-def _checked_callbacks(callbacks) -> list:
-    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
-    for callback in callbacks:
-        if not callable(callback):
-            raise TypeError(f"callbacks must be functions of a w2v.TrainingState, got {callback!r}")
-    return callbacks
-
-
 def _checked_run(run) -> dict | None:
     """The ``run`` record of a model file (epochs planned and completed, words
     per epoch), checked: it drives the learning rate when a run is resumed."""
@@ -798,6 +797,16 @@ def _checked_run(run) -> dict | None:
                                            low=0, high=epochs),
             "words": settings.whole_number("run.partial_epoch.words", partial.get("words"),
                                            high=2**62)}
+        if "rounds" in partial:  # stopped on Spark (w2v/spark/training.py)
+            layout = partial.get("layout")
+            if not (isinstance(layout, list) and len(layout) == 2):
+                raise ModelFormatError(f"'run.partial_epoch.layout' must be [partitions, "
+                                       f"rounds], got {layout!r}")
+            checked["partial_epoch"].update(
+                rounds=settings.whole_number("run.partial_epoch.rounds", partial["rounds"],
+                                             high=2**31),
+                layout=[settings.whole_number("run.partial_epoch.layout", n, high=2**31)
+                        for n in layout])
     return checked
 
 

@@ -70,6 +70,15 @@ class TrainingState:
     epoch_end: bool
 
 
+def checked_callbacks(callbacks) -> list:
+    """``callbacks`` as a list: one function, or an iterable of them."""
+    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+    for callback in callbacks:
+        if not callable(callback):
+            raise TypeError(f"callbacks must be functions of a w2v.TrainingState, got {callback!r}")
+    return callbacks
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Where a run stands, and its learning rate: linear from ``eta0`` to

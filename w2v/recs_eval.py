@@ -44,7 +44,7 @@ from typing import Protocol
 import numpy as np
 from scipy import linalg, sparse
 
-from .errors import CorpusError, SettingsError
+from .errors import CorpusError
 from .sessions import SessionStats, Sessions
 from .settings import available_memory, real_number, whole_number
 from .topk import top_k

@@ -30,6 +30,7 @@ from .. import settings as checks
 from ..errors import CorpusError, SettingsError, VocabularyError
 from ..item2vec import Item2Vec
 from ..model import HISTORY_COLUMNS, HISTORY_POINTS, Word2Vec, corpus_fingerprint
+from ..pipeline import StopTraining, TrainingState, checked_callbacks
 from ..progress import format_count, format_duration
 from ..sampling import alias_table
 from ..vocab import Vocabulary
@@ -77,7 +78,7 @@ class Prepared:
 def train(data, model: Word2Vec | None = None, *, column: str | None = None,
           partitions: int | None = None, rounds_per_epoch: int | None = None,
           epochs: int | None = None, resume: bool = False, spark=None,
-          progress=sys.stderr, on_epoch_end=None) -> Word2Vec:
+          progress=sys.stderr, on_epoch_end=None, callbacks=()) -> Word2Vec:
     """Train ``model`` on Spark; returns it, trained, ready to ``save``.
 
     Parameters
@@ -109,6 +110,12 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
         Where a line per round goes (stderr by default); None is silent.
     on_epoch_end : callable, optional
         ``on_epoch_end(model)`` after each epoch (e.g. to save a checkpoint).
+    callbacks : callable or list of them
+        As for ``Word2Vec.train``, each is called with a ``w2v.TrainingState``
+        after every round and every epoch, on the driver; one raising
+        ``w2v.StopTraining`` ends the run after its round, and ``resume=True``
+        trains the rest (with the same partitions and rounds per epoch, from
+        the next round).
 
     Returns
     -------
@@ -143,7 +150,7 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
         chunks.unpersist()  # the batches are cached now
     try:
         run = _start_run(model, prepared, data, epochs, resume)
-        _train_rounds(model, prepared, run, progress, on_epoch_end)
+        _train_rounds(model, prepared, run, progress, on_epoch_end, checked_callbacks(callbacks))
     finally:
         prepared.release()
         model.training_seconds_ += time.perf_counter() - started
@@ -326,55 +333,139 @@ def _start_run(model: Word2Vec, prepared: Prepared, data, epochs, resume: bool) 
     return model.run_
 
 
-def _train_rounds(model: Word2Vec, prepared: Prepared, run: dict, progress, on_epoch_end) -> None:
-    context = prepared.shares.context
+def _train_rounds(model: Word2Vec, prepared: Prepared, run: dict, progress, on_epoch_end,
+                  callbacks) -> None:
     keep = model.vocab_.keep_probabilities(model.sample)
     noise = model.vocab_.noise_distribution(model.ns_exponent)
     accept, alias = alias_table(noise)
-    tables = context.broadcast((keep, accept, alias, noise))
-    settings = rounds.Settings(model.sg, model.window, model.shrink_windows, model.negative,
-                               model.share_noise, model.max_sentence_length, model.seed)
-    first, epochs, per_epoch = run["completed"], run["epochs"], run["words_per_epoch"]
-    total = per_epoch * epochs
-    round_words = prepared.words.sum(axis=0)
-    fresh = model.epochs_trained_ == 0 and first == 0
-    planned = sum(len(list(_rounds_of_epoch(prepared, fresh and epoch == 0)))
-                  for epoch in range(first, epochs))
-    report = RoundProgress(progress, total_rounds=planned,
-                           epochs=epochs, words=total - first * per_epoch)
-    history = list(model.loss_history_)
-    history_step = max(total // HISTORY_POINTS, 1)
+    tables = prepared.shares.context.broadcast((keep, accept, alias, noise))
+    loop = _RoundLoop(model, prepared, run, tables, callbacks)
+    first, epochs = run["completed"], run["epochs"]
+    planned = sum(len(loop.rounds_of(epoch)) for epoch in range(first, epochs)) - loop.skip
+    loop.report = RoundProgress(progress, total_rounds=planned, epochs=epochs,
+                                words=loop.total - loop.start)
     try:
         for epoch in range(first, epochs):
-            done = epoch * per_epoch
-            pairs = 0
-            for share, batches, words in _rounds_of_epoch(prepared, fresh and epoch == 0):
-                if not words:
-                    continue
-                eta_mid = _eta(model, done + words / 2, total)
-                serial = ((model.epochs_trained_ + epoch - first) * len(round_words)
-                          + share) * 64 + batches[0].bit_length()
-                plan = rounds.RoundPlan(share, serial, done, int(words), total,
-                                        model.start_alpha, model.end_alpha,
-                                        CONTRACTION * eta_mid, batches)
-                update = _train_round(model, prepared, settings, plan, tables)
-                done += update.words
-                pairs += update.pairs
-                model.words_trained_ += update.words
-                loss = update.loss / max(update.pairs, 1)
-                if not math.isfinite(loss):
-                    model._check_finite(epoch, force=True)
-                if (model.words_trained_ // history_step
-                        > (model.words_trained_ - update.words) // history_step
-                        or share == len(round_words) - 1):
-                    history.append((model.words_trained_, done / per_epoch,
-                                    _eta(model, done, total), loss))
-                report.round_done(epoch + 1, update.words, _eta(model, done, total), loss,
-                                  update.rows)
-            _finish_epoch(model, epoch, pairs, history, on_epoch_end)
+            if not loop.train_epoch(epoch):
+                return  # a callback stopped the run: resumable (run_["partial_epoch"])
+            _finish_epoch(model, epoch, loop.pairs, loop.history, on_epoch_end,
+                          checked=loop.skipped == 0)
+            if not loop.tell(epoch, loop.epoch_loss, epoch_end=True):
+                return
     finally:
         tables.destroy()
-        model.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+        model.loss_history_ = np.array(loop.history, dtype=np.float64).reshape(
+            -1, len(HISTORY_COLUMNS))
+
+
+class _RoundLoop:
+    """The rounds of a run, one at a time: the words and learning rate where
+    the run stands, the loss history, and the callbacks' say after each round.
+
+    A callback raising ``StopTraining`` ends the run after its round; the
+    rounds trained of the epoch are recorded in ``run_["partial_epoch"]``
+    with the layout (partitions, rounds per epoch) they belong to, and a
+    resumed run with the same layout starts at the next round, so that no
+    word is trained twice. With another layout the epoch is trained whole.
+    """
+
+    def __init__(self, model: Word2Vec, prepared: Prepared, run: dict, tables, callbacks):
+        self.model, self.prepared, self.run, self.tables = model, prepared, run, tables
+        self.callbacks = list(callbacks)
+        self.settings = rounds.Settings(model.sg, model.window, model.shrink_windows,
+                                        model.negative, model.share_noise,
+                                        model.max_sentence_length, model.seed)
+        self.per_epoch = run["words_per_epoch"]
+        self.total = self.per_epoch * run["epochs"]
+        self.layout = list(prepared.words.shape)
+        self.skip = self._rounds_done(run)  # rounds of the first epoch trained before
+        self.fresh = model.epochs_trained_ == 0 and run["completed"] == 0
+        first_rounds = self.rounds_of(run["completed"])[:self.skip]
+        self.start = run["completed"] * self.per_epoch + sum(r[2] for r in first_rounds)
+        self.history = list(model.loss_history_)
+        self.history_step = max(self.total // HISTORY_POINTS, 1)
+        self.report = None
+        self.skipped = 0  # rounds skipped in the epoch being trained
+        self.pairs = 0  # examples trained in it
+        self.epoch_loss = math.nan
+
+    def _rounds_done(self, run: dict) -> int:
+        partial = run.get("partial_epoch")
+        if not partial or partial["epoch"] != run["completed"] or "rounds" not in partial:
+            return 0
+        if partial.get("layout") != self.layout:
+            warnings.warn(f"the stopped epoch was trained in rounds of another layout "
+                          f"(partitions, rounds per epoch: {partial.get('layout')}, now "
+                          f"{self.layout}): it is trained again from its start", stacklevel=4)
+            return 0
+        return partial["rounds"]
+
+    def rounds_of(self, epoch: int) -> list:
+        return list(_rounds_of_epoch(self.prepared, self.fresh and epoch == 0))
+
+    def train_epoch(self, epoch: int) -> bool:
+        """Train ``epoch``'s rounds (those not trained before); False if a
+        callback stopped the run."""
+        self.skipped = self.skip if epoch == self.run["completed"] else 0
+        plan = self.rounds_of(epoch)
+        done = epoch * self.per_epoch + sum(words for _, _, words in plan[:self.skipped])
+        loss = pairs = 0
+        for k in range(self.skipped, len(plan)):
+            share, batches, words = plan[k]
+            if words:
+                update = self._train_round(epoch, share, batches, words, done)
+                done += update.words
+                loss, pairs = loss + update.loss, pairs + update.pairs
+                self._book(epoch, share, update, done)
+            self.epoch_loss = loss / pairs if pairs else math.nan
+            if not self.tell(epoch, update.loss / max(update.pairs, 1) if words else math.nan,
+                             epoch_end=False, done=done):
+                self.run["partial_epoch"] = {"epoch": epoch, "words": done - epoch * self.per_epoch,
+                                             "rounds": k + 1, "layout": self.layout}
+                return False
+        self.run.pop("partial_epoch", None)
+        self.pairs = pairs
+        return True
+
+    def _train_round(self, epoch, share, batches, words, done) -> rounds.Update:
+        model = self.model
+        eta_mid = _eta(model, done + words / 2, self.total)
+        serial = ((model.epochs_trained_ + epoch - self.run["completed"])
+                  * self.prepared.words.shape[1] + share) * 64 + batches[0].bit_length()
+        plan = rounds.RoundPlan(share, serial, done, int(words), self.total, model.start_alpha,
+                                model.end_alpha, CONTRACTION * eta_mid, batches)
+        return _train_round(model, self.prepared, self.settings, plan, self.tables)
+
+    def _book(self, epoch: int, share: int, update: rounds.Update, done: int) -> None:
+        model = self.model
+        model.words_trained_ += update.words
+        loss = update.loss / max(update.pairs, 1)
+        if not math.isfinite(loss):
+            model._check_finite(epoch, force=True)
+        if (model.words_trained_ // self.history_step
+                > (model.words_trained_ - update.words) // self.history_step
+                or share == self.prepared.words.shape[1] - 1):
+            self.history.append((model.words_trained_, done / self.per_epoch,
+                                 _eta(model, done, self.total), loss))
+        self.report.round_done(epoch + 1, update.words, _eta(model, done, self.total), loss,
+                               update.rows)
+
+    def tell(self, epoch: int, loss: float, *, epoch_end: bool, done: int | None = None) -> bool:
+        """Give the callbacks where the run stands; False if one stopped it."""
+        if not self.callbacks:
+            return True
+        done = (epoch + 1) * self.per_epoch if done is None else done
+        state = TrainingState(epoch=epoch + 1, epochs=self.run["epochs"], words=done,
+                              total_words=self.total, learning_rate=_eta(self.model, done, self.total),
+                              loss=loss, epoch_end=epoch_end)
+        try:
+            for callback in self.callbacks:
+                callback(state)
+        except StopTraining:
+            self.model.loss_history_ = np.array(self.history, dtype=np.float64).reshape(
+                -1, len(HISTORY_COLUMNS))
+            return False
+        return True
 
 
 def _rounds_of_epoch(prepared: Prepared, warm_up: bool):
@@ -423,10 +514,14 @@ def _train_round(model: Word2Vec, prepared: Prepared, settings, plan, tables) ->
     return update
 
 
-def _finish_epoch(model: Word2Vec, epoch: int, pairs: int, history: list, on_epoch_end) -> None:
+def _finish_epoch(model: Word2Vec, epoch: int, pairs: int, history: list, on_epoch_end,
+                  checked: bool = True) -> None:
+    """Book a complete epoch. ``checked``: whether it was trained whole in this call,
+    so that no example in it means nothing was learned (resumed, its first
+    rounds were trained before)."""
     model.loss_history_ = np.array(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
     model._check_finite(epoch)
-    if pairs == 0:
+    if checked and pairs == 0:
         raise CorpusError(
             "nothing was learned: no word had a context word (every sentence has a single "
             "vocabulary word, or subsampling left none: on a tiny corpus, try sample=0)")
