@@ -243,6 +243,16 @@ def test_item_vectors_from_an_interactions_dataframe(spark, tmp_path):
     assert all(item.startswith("g1-") for item in together)
 
 
+def test_a_baskets_file_settles_auto_mode_as_on_one_machine(spark, tmp_path):
+    baskets = tmp_path / "baskets.txt"
+    baskets.write_text("".join(f"a{i % 5} b{i % 3} c{i % 4}\n" for i in range(60)))
+    local = w2v.Item2Vec(dim=4, epochs=1, seed=1).train(str(baskets), progress=None)
+    on_spark = w2v.spark.train(str(baskets), w2v.Item2Vec(dim=4, epochs=1, seed=1),
+                               partitions=1, progress=None)
+    assert local.mode == on_spark.mode == "baskets"
+    assert on_spark.window == local.window and on_spark.history_half_life == local.history_half_life
+
+
 # --- mistakes ---------------------------------------------------------------------------------
 
 

@@ -162,13 +162,14 @@ class Item2Vec(Word2Vec):
         if "history_even_share" in self._by_mode:
             self.history_even_share = 1.0 if as_sets else HISTORY_EVEN_SHARE
 
-    def _settle_mode(self, data) -> None:
+    def settle_mode(self, ordered: bool) -> None:
         """Decide "auto" from the first data read, which is the first training's
-        (or its vocabulary's): once decided, the mode is no longer "auto". A
+        (or its vocabulary's): ``ordered`` data (in time order) are sessions,
+        other data baskets. Once decided, the mode is no longer "auto". A
         vocabulary from a file (``build_vocab_from``) has not seen the data,
         so it leaves the mode to the training that reads it."""
         if self.mode == "auto":
-            self.mode = "sessions" if getattr(data, "ordered", True) else "baskets"
+            self.mode = "sessions" if ordered else "baskets"
             self._fill_mode_settings()
 
     @property
@@ -180,7 +181,7 @@ class Item2Vec(Word2Vec):
         # A path or a DataFrame is baskets or an interactions table here, not text.
         is_file = isinstance(corpus, (str, Path)) or is_table_object(corpus)
         data = read_sessions(corpus) if is_file else corpus
-        self._settle_mode(data)
+        self.settle_mode(getattr(data, "ordered", True))  # a list of sessions is in time order
         return super()._sentences(data)
 
     @classmethod

@@ -122,8 +122,7 @@ def train_items(interactions, model: Item2Vec | None = None, *, user=None, item=
     model = Item2Vec() if model is None else model
     if not isinstance(model, Item2Vec):
         raise SettingsError(f"model must be a w2v.Item2Vec, got {type(model).__name__}")
-    if model.mode == "auto" and model.vocab_ is None:
-        model.mode = "sessions" if grouped.ordered else "baskets"
+    model.settle_mode(grouped.ordered)
     return train(grouped.frame.select("items"), model, column="items", **options)
 
 

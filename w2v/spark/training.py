@@ -126,8 +126,6 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
     model = Word2Vec() if model is None else model
     if not isinstance(model, Word2Vec):
         raise SettingsError(f"model must be a w2v.Word2Vec or Item2Vec, got {type(model).__name__}")
-    if isinstance(model, Item2Vec) and model.mode == "auto" and model.vocab_ is None:
-        model.mode = "sessions"  # as for a list of sessions: their order is time order
     model._validate(memory=False)
     if model.hs:  # the rounds merge W_in_ and W_out_ only; W_hs_ would be left untrained
         raise SettingsError("hierarchical softmax (hs=True) is not trained on Spark: train "
@@ -135,8 +133,11 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
     session = active_session(spark if spark is not None else getattr(data, "sparkSession", None))
     partitions = _partitions(session, partitions)
     source = open_input(session, data, column)
-    if isinstance(model, Item2Vec) and source.kind == "text":
-        source.kind = "baskets"  # item ids as written, split by spaces or commas
+    if isinstance(model, Item2Vec):
+        # As on one machine: a text file holds baskets, a column of arrays sessions.
+        model.settle_mode(ordered=source.kind != "text")
+        if source.kind == "text":
+            source.kind = "baskets"  # item ids as written, split by spaces or commas
     stats = SparkReadStats()
     chunks = (_count_vocabulary(model, source, stats) if model.vocab_ is None
               else read_chunks(source, model.lowercase, model.max_sentence_length))
