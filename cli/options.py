@@ -42,7 +42,7 @@ def training_options(*, unit: str, data: str, min_count: int, sample: float, epo
         click.option("--alpha", type=FiniteFloat(min=0, min_open=True),
                      help=f"Initial learning rate  [default: {alpha}]"),
         click.option("--min-alpha", type=FiniteFloat(min=0),
-                     help="Final learning rate  [default: alpha * 1e-4]"),
+                     help="Final learning rate  [default: alpha * 1e-4; CBOW alpha / (2 * epochs)]"),
         click.option("--workers", default=available_cpus(),
                      show_default="the CPUs this process may use",
                      type=click.IntRange(min=1),

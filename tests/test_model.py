@@ -112,6 +112,18 @@ def test_training_continues_from_a_loaded_model(tmp_path, topics):
     assert not np.array_equal(before, resumed.W_in_)
 
 
+def test_cbow_ends_its_run_at_alpha_over_twice_the_epochs_and_skip_gram_near_zero(topics):
+    cbow = Word2Vec(sg=False, dim=8, min_count=1, epochs=2).train(topics, progress=None)
+    assert cbow.end_alpha == pytest.approx(0.05 / 4)
+    assert cbow.loss_history_[-1, 2] == pytest.approx(0.05 / 4)  # the rate the run ended at
+    cbow.train(topics, epochs=5, progress=None)  # a new run: its own epochs count
+    assert cbow.loss_history_[-1, 2] == pytest.approx(0.05 / 10)
+    skip_gram = Word2Vec(dim=8, min_count=1, epochs=2).train(topics, progress=None)
+    assert skip_gram.loss_history_[-1, 2] == pytest.approx(0.025e-4)
+    given = Word2Vec(sg=False, dim=8, min_count=1, epochs=2, min_alpha=0.001)
+    assert given.train(topics, progress=None).loss_history_[-1, 2] == pytest.approx(0.001)
+
+
 def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, topics, monkeypatch):
     model = Word2Vec(dim=8, min_count=1, epochs=1).train(topics, progress=None)
     path = tmp_path / "m.w2v"
