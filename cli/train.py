@@ -33,6 +33,11 @@ from .types import FiniteFloat
               help="Lower-case the text.")
 @training_options(unit="word", data="corpus", min_count=5, sample=1e-3,
                   epochs=5, alpha="0.025 skip-gram, 0.05 CBOW", hs=True)
+@click.option("--minibatch", is_flag=True,
+              help="Train with the minibatched kernels (a window's updates as small matrix "
+                   "products, HogBatch): skip-gram at the per-pair kernel's quality, CBOW about "
+                   "1 analogy point lower at 5 epochs (benchmarks/results/minibatch.md). Not "
+                   "with --hs or --spark.")
 @click.option("--checkpoint", is_flag=True,
               help="Save the model to OUTPUT after every epoch, so that an interrupted run "
                    "can be finished with --resume OUTPUT.")
@@ -149,6 +154,12 @@ def _check_output_layer(settings, spark):
     if settings["hs"] and spark is not None:
         raise click.UsageError("--hs cannot be used with --spark, which trains negative "
                                "sampling only")
+    if settings["hs"] and settings["minibatch"]:
+        raise click.UsageError("--hs cannot be used with --minibatch: the minibatched kernels "
+                               "train negative sampling only")
+    if settings["minibatch"] and spark is not None:
+        raise click.UsageError("--minibatch cannot be used with --spark, which trains with "
+                               "the per-pair kernels")
 
 
 def _vocabulary_files(corpus, output, save, read, resume, spark, update=False):
@@ -227,7 +238,8 @@ def _given(ctx, name) -> bool:
 
 def _refuse_settings_with_resume(ctx):
     """A resumed model keeps its own settings: say so rather than ignore options."""
-    given = [name for name in ("sg", "dim", "window", "negative", "hs", "min_count", "sample", "alpha",
+    given = [name for name in ("sg", "dim", "window", "negative", "hs", "minibatch", "min_count",
+                               "sample", "alpha",
                                "min_alpha", "ns_exponent", "max_vocab_size", "lowercase", "seed")
              if _given(ctx, name)]
     if given:

@@ -2,11 +2,16 @@
 reference's gradients against finite differences, and the compiled kernels
 against the reference, update for update."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from conftest import topic_corpus
 
+import w2v
 from w2v import kernels, reference, sgns
-from w2v.sampling import alias_table, seed_state
+from w2v.sampling import seed_state
 
 from test_gradients import central_difference, rel_err
 from test_kernels import D, NO_HOT_ROWS, V, batch
@@ -143,3 +148,22 @@ def test_minibatch_kernels_refuse_scratch_made_for_other_settings():
     with pytest.raises(ValueError, match="scratch.H has shape"):
         kernels.train_cbow_minibatch(*common, kernels.MinibatchScratch(D - 1, 3, 4, 2),
                                      NO_HOT_ROWS)
+
+
+def test_the_cli_trains_with_minibatch_and_refuses_what_it_cannot_combine(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in topic_corpus(150, seed=3)) + "\n")
+    out = tmp_path / "m.w2v"
+    cli = [sys.executable, "-c", "from w2v_cli.main import main; main()"]
+    done = subprocess.run([*cli, "train", str(corpus), "-o", str(out), "--minibatch", "--min-count",
+                           "1", "--dim", "8", "--epochs", "1", "-q"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert w2v.load(out).minibatch is True
+    for extra, message in ((["--hs"], "--hs cannot be used with --minibatch"),
+                           (["--spark", "local[1]"], "--minibatch cannot be used with --spark")):
+        refused = subprocess.run([*cli, "train", str(corpus), "-o", str(tmp_path / "x.w2v"),
+                                  "--minibatch", *extra], capture_output=True, text=True,
+                                 timeout=120)
+        assert refused.returncode != 0 and message in refused.stderr
+        assert "Traceback" not in refused.stderr and not (tmp_path / "x.w2v").exists()

@@ -266,6 +266,8 @@ def test_hierarchical_softmax_is_refused_before_spark_is_asked_for(tmp_path):
     # No session is started: the refusal comes first, so this needs no Spark.
     with pytest.raises(SettingsError, match="hierarchical softmax"):
         w2v.spark.train(str(SAMPLE), w2v.Word2Vec(hs=True), progress=None)
+    with pytest.raises(SettingsError, match="minibatch"):
+        w2v.spark.train(str(SAMPLE), w2v.Word2Vec(minibatch=True), progress=None)
 
 
 def test_wrong_column_type_names_the_column_and_the_cast(spark):

@@ -130,6 +130,10 @@ def train(data, model: Word2Vec | None = None, *, column: str | None = None,
     if model.hs:  # the rounds merge W_in_ and W_out_ only; W_hs_ would be left untrained
         raise SettingsError("hierarchical softmax (hs=True) is not trained on Spark: train "
                             "this model on one machine, or with hs=False")
+    if model.minibatch:
+        raise SettingsError("minibatch=True is not trained on Spark, whose partitions run the "
+                            "per-pair kernels: train this model on one machine, or with "
+                            "minibatch=False")
     session = active_session(spark if spark is not None else getattr(data, "sparkSession", None))
     partitions = _partitions(session, partitions)
     source = open_input(session, data, column)
